@@ -1,0 +1,50 @@
+namespace SharpTransformer.Cli;
+
+/// <summary>The sharpt entry point: dispatches to one command class per verb.</summary>
+internal static class CommandLine
+{
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            PrintHelp();
+            return args.Length == 0 ? 1 : 0;
+        }
+        try
+        {
+            var rest = args[1..];
+            return args[0] switch
+            {
+                _ => Unknown(args[0]),
+            };
+        }
+        catch (CliException e)
+        {
+            Console.Error.WriteLine($"sharpt {args[0]}: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static int Unknown(string verb)
+    {
+        Console.Error.WriteLine($"sharpt: unknown command '{verb}'.");
+        PrintHelp();
+        return 2;
+    }
+
+    private static void PrintHelp()
+    {
+        Console.WriteLine("""
+            sharpt: train, fine-tune and run transformer models in pure .NET.
+
+            Commands:
+              demo                 train a small model and sample from it
+              bench gemm           GEMM throughput (GFLOP/s)
+              tokenize             encode a text file, one line of ids per input line
+              train-tokenizer      learn a BPE or WordPiece vocabulary
+            """);
+    }
+}
+
+/// <summary>A user error on the command line: printed without a stack trace.</summary>
+internal sealed class CliException(string message) : Exception(message);

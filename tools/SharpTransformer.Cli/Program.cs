@@ -1,0 +1,1 @@
+return SharpTransformer.Cli.CommandLine.Run(args);
