@@ -181,7 +181,8 @@ public abstract class PrimitiveDataConformance
     [Fact]
     public void SumSquares_AccumulatesIntoAcc()
     {
-        // Tolerance 1e-6 relative: float accumulation of non-negative terms.
+        // Tolerance 2e-5 relative: float accumulation of up to 70 001 non-negative terms; the sequential scalar loop that
+        // TensorPrimitives falls back to without SIMD (DOTNET_EnableHWIntrinsic=0) drifts by ~7e-6 at that length.
         var rng = new Random(44);
         foreach (var be in Backends)
             foreach (int n in Enumerable.Range(1, 67).Append(70_001))
@@ -189,7 +190,7 @@ public abstract class PrimitiveDataConformance
                 var x = Uniform(rng, n + 3, -2, 2);
                 var sx = Up(be, x); var acc = Up(be, new[] { 0.5f });
                 be.SumSquares(sx, n, acc);
-                Close([ScalarReference.SumSquares(x, n, 0.5)], Down(be, acc, 1), 1e-6, 0, $"SumSquares n={n}");
+                Close([ScalarReference.SumSquares(x, n, 0.5)], Down(be, acc, 1), 2e-5, 0, $"SumSquares n={n}");
                 sx.Dispose(); acc.Dispose();
             }
     }
