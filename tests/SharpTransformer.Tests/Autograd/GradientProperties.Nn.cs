@@ -94,7 +94,7 @@ public sealed partial class GradientProperties
         int ignore = rng.Next(2) == 0 ? -100 : rng.Next(classes); // the default, or a real class id used as padding
         var tgt = Enumerable.Range(0, rows).Select(_ => rng.Next(4) == 0 ? ignore : rng.Next(classes)).ToArray();
         int firstValid = Array.FindIndex(tgt, v => v != ignore);
-        if (firstValid < 0) tgt[0] = (ignore + 1 + classes) % classes;     // at least one row counts (mean over no rows is NaN)
+        if (firstValid < 0) tgt[0] = ignore < 0 ? 0 : (ignore + 1) % classes;     // at least one row counts (mean over no rows is NaN)
         var targets = Tensor.FromArray(tgt, lead);
         float smoothing = new[] { 0f, 0.1f, 0.25f }[rng.Next(3)];
         foreach (var red in Enum.GetValues<Reduction>())
