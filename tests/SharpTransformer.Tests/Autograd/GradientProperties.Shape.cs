@@ -218,6 +218,11 @@ public sealed partial class GradientProperties
         Check(t => Tensor.Linear(transposedInput ? t[0].T : t[0], t[1], t[2]), [x, w, b], seed: c.Seed,
             what: $"linear x {x.ShapeString}{(transposedInput ? "ᵀ" : "")} w {w.ShapeString} with bias");
         Check(t => Tensor.Linear(transposedInput ? t[0].T : t[0], t[1]), [x, w], seed: c.Seed, what: "linear without bias");
+        // A tied weight stored as (in, out) and used through its transpose; a bias that is a view at an offset.
+        var wT = Param(rng, [inF, outF]);
+        var b2 = Param(rng, [outF + 1]);
+        Check(t => Tensor.Linear(t[0], t[1].T, t[2].Narrow(0, 1, outF)), [Param(rng, [.. c.Shape, inF]), wT, b2], seed: c.Seed,
+            what: "linear with a transposed weight view and an offset bias view");
         // The input as a view at a non-zero storage offset (the second of two stacked inputs).
         var x2 = Param(rng, [2, .. c.Shape, inF]);
         Check(t => Tensor.Linear(t[0].Select(0, 1), t[1], t[2]), [x2, w, b], seed: c.Seed, what: "linear of an input at a storage offset");

@@ -119,6 +119,19 @@ public sealed class TensorBasicsTests
         Assert.Equal([1f, 2f, 1f, 2f, 1f, 2f], expanded.Contiguous().ToArray());
     }
 
+    [Fact]
+    public void JoinsOfInt32Tensors_CarryNoGradient()
+    {
+        var a = Tensor.FromArray([1, 2, 3, 4], 2, 2);
+        var b = Tensor.FromArray([5, 6], 1, 2);
+        var c = Tensor.Concat([a, b], 0);
+        Assert.Equal(DType.Int32, c.DType);
+        Assert.Equal([1, 2, 3, 4, 5, 6], c.ToIntArray());
+        Assert.Equal([1, 3, 2, 4], a.T.Contiguous().ToIntArray());
+        Assert.Equal([1, 2, 5, 6, 3, 4, 5, 6], Tensor.Stack([a.Select(0, 0), b.Select(0, 0), a.Select(0, 1), b.Select(0, 0)], 0).ToIntArray());
+        Assert.False(c.RequiresGrad);
+    }
+
     // ---------------------------------------------------------------- creation
 
     [Fact]
