@@ -26,8 +26,12 @@ public sealed partial class Tensor
     /// <summary>A tensor over the same memory that is cut from the graph.</summary>
     public Tensor Detach() => new(Storage, Layout) { Name = Name };
 
-    /// <summary>Clears the gradient.</summary>
-    public void ZeroGrad() => Grad = null;
+    /// <summary>Sets the gradient to zero, keeping its memory for the next step.</summary>
+    public void ZeroGrad()
+    {
+        if (Grad is { } g && !g.Storage.IsDisposed) g.Backend.Fill(g.Storage, g.Layout, 0f);
+        else Grad = null;
+    }
 
     /// <summary>
     /// Back-propagates from this tensor. With no <paramref name="gradient"/> the tensor must hold one element (a loss),

@@ -22,10 +22,18 @@ public sealed partial class Tensor
     }
 
     /// <summary>The backend memory (shared by views).</summary>
-    public IStorage Storage { get; }
+    public IStorage Storage { get; private set; }
 
     /// <summary>Shape, strides and offset into <see cref="Storage"/>.</summary>
-    public Layout Layout { get; }
+    public Layout Layout { get; private set; }
+
+    /// <summary>Points this tensor (a leaf) at other memory: used to move parameters between backends in place.</summary>
+    internal void ReplaceStorage(IStorage storage, Layout layout)
+    {
+        if (!IsLeaf) throw new InvalidOperationException($"Cannot move a non-leaf tensor {ShapeString} between backends in place.");
+        Storage = storage;
+        Layout = layout;
+    }
 
     /// <summary>The size of each dimension.</summary>
     public ReadOnlySpan<int> Shape => Layout.Shape;
