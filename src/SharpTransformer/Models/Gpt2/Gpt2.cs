@@ -1,0 +1,85 @@
+using SharpTransformer.Nn;
+using SharpTransformer.Tensors;
+
+namespace SharpTransformer.Models.Gpt2;
+
+/// <summary>
+/// GPT-2: learned positions, pre-LN blocks with GELU (tanh form), final LayerNorm, output head tied to the token embedding.
+/// Initialised as GPT-2: N(0, 0.02), residual projections scaled by 1/sqrt(2·layers), zero biases.
+/// </summary>
+public sealed class Gpt2 : Module
+{
+    private readonly Dropout? _drop;
+
+    /// <summary>Builds a randomly initialised model.</summary>
+    public Gpt2(Gpt2Config config, ulong seed = 1337)
+    {
+        Config = config;
+        var g = new Generator(seed);
+        int c = config.Embedding;
+        Wte = RegisterModule("wte", new Embedding(config.VocabSize, c, g, 0.02f));
+        Wpe = RegisterModule("wpe", new Embedding(config.ContextLength, c, g, 0.02f));
+        if (config.Dropout > 0f) _drop = RegisterModule("drop", new Dropout(config.Dropout, g));
+        var opts = new BlockOptions(new AttentionOptions(c, config.Heads, Dropout: config.Dropout), 4 * c, FeedForwardKind.GeluTanh,
+            NormKind.LayerNorm, config.LayerNormEps);
+        Blocks = RegisterModule("h", new ModuleList<TransformerBlock>(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(opts, g))));
+        LnF = RegisterModule("ln_f", new LayerNorm(c, config.LayerNormEps));
+        InitWeights(g);
+    }
+
+    /// <summary>The configuration.</summary>
+    public Gpt2Config Config { get; }
+    /// <summary>Token embedding (V, C), also the output head.</summary>
+    public Embedding Wte { get; }
+    /// <summary>Position embedding (context, C).</summary>
+    public Embedding Wpe { get; }
+    /// <summary>The blocks.</summary>
+    public ModuleList<TransformerBlock> Blocks { get; }
+    /// <summary>Final LayerNorm.</summary>
+    public LayerNorm LnF { get; }
+
+    private void InitWeights(Generator g)
+    {
+        float residual = 0.02f / MathF.Sqrt(2f * Config.Layers);
+        using var _ = TensorScope.Suspend();
+        foreach (var b in Blocks.Items)
+        {
+            foreach (var lin in new[] { b.Attention.Qkv, b.Attention.Proj, b.Mlp.Up, b.Mlp.Down })
+            {
+                float std = lin == b.Attention.Proj || lin == b.Mlp.Down ? residual : 0.02f;
+                lin.Weight.CopyFrom(Tensor.RandN(lin.Weight.Shape.ToArray(), g, 0f, std));
+                lin.Bias?.CopyFrom(Tensor.Zeros(lin.Bias.Shape));
+            }
+        }
+    }
+
+    /// <summary>Creates one KV cache per block for decoding.</summary>
+    public KvCache[] CreateCaches() => Blocks.Items.Select(_ => new KvCache(Config.ContextLength)).ToArray();
+
+    /// <summary>
+    /// Int32 ids (B, T) → logits (B, T, V). With <paramref name="caches"/> the ids continue the cached positions.
+    /// <paramref name="positions"/>: optional Int32 (B, T) or (T) position ids (left-padded batches);
+    /// <paramref name="keyMask"/>: optional (B, Tk) Float32, 0 on padding.
+    /// </summary>
+    public Tensor Forward(Tensor ids, KvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null)
+        => Head(Hidden(ids, caches, positions, keyMask));
+
+    /// <summary>Final hidden states (B, T, C) after ln_f.</summary>
+    public Tensor Hidden(Tensor ids, KvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null)
+    {
+        if (ids.Rank != 2) throw new ArgumentException($"Gpt2.Forward: ids must be (batch, time), got {ids.ShapeString}.");
+        int t = ids.Size(1);
+        int past = caches?[0].Length ?? 0;
+        if (past + t > Config.ContextLength)
+            throw new ArgumentException($"Gpt2.Forward: {past + t} positions exceed the context length {Config.ContextLength}.");
+        if (caches is not null && caches.Length != Blocks.Count) throw new ArgumentException($"Gpt2.Forward: {caches.Length} caches for {Blocks.Count} blocks.");
+        positions ??= Tensor.FromArray(Enumerable.Range(past, t).ToArray()).To(ids.Backend);
+        var x = Wte.Forward(ids).Add(Wpe.Forward(positions));                 // (B, T, C)
+        if (_drop is not null) x = _drop.Forward(x);
+        for (int i = 0; i < Blocks.Count; i++) x = Blocks[i].Forward(x, caches?[i], null, keyMask);
+        return LnF.Forward(x);                                                  // (B, T, C)
+    }
+
+    /// <summary>Tied head: hidden (.., C) → logits (.., V).</summary>
+    public Tensor Head(Tensor hidden) => Tensor.Linear(hidden, Wte.Weight);
+}
