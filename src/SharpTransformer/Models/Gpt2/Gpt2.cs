@@ -1,4 +1,5 @@
 using SharpTransformer.Nn;
+using SharpTransformer.Models;
 using SharpTransformer.Tensors;
 
 namespace SharpTransformer.Models.Gpt2;
@@ -7,7 +8,7 @@ namespace SharpTransformer.Models.Gpt2;
 /// GPT-2: learned positions, pre-LN blocks with GELU (tanh form), final LayerNorm, output head tied to the token embedding.
 /// Initialised as GPT-2: N(0, 0.02), residual projections scaled by 1/sqrt(2·layers), zero biases.
 /// </summary>
-public sealed class Gpt2 : Module
+public sealed class Gpt2 : Module, ICausalLanguageModel
 {
     private readonly Dropout? _drop;
 
@@ -52,6 +53,12 @@ public sealed class Gpt2 : Module
             }
         }
     }
+
+    /// <inheritdoc/>
+    public int VocabSize => Config.VocabSize;
+
+    /// <inheritdoc/>
+    public int ContextLength => Config.ContextLength;
 
     /// <summary>Creates one KV cache per block for decoding.</summary>
     public KvCache[] CreateCaches() => Blocks.Items.Select(_ => new KvCache(Config.ContextLength)).ToArray();
