@@ -26,7 +26,7 @@ public sealed partial class CpuBackend
             for (int row = r0; row < r1; row++)
             {
                 int i = row % tq, bh = row / tq, h = bh % sh.Heads, b = bh / sh.Heads;
-                int kvBase = (b * sh.KvHeads + h / sh.Group) * tk * d;
+                int kvBase = (b * sh.KvHeads + h / sh.Group) * sh.KeyRows * d;
                 var qi = qa.AsSpan(row * d, d);
                 int limit = sh.Causal ? Math.Min(tk, i + tk - tq + 1) : tk;
                 float m = float.NegativeInfinity, l = 0f;
