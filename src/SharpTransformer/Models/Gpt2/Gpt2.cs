@@ -89,4 +89,36 @@ public sealed class Gpt2 : Module, ICausalLanguageModel
 
     /// <summary>Tied head: hidden (.., C) → logits (.., V).</summary>
     public Tensor Head(Tensor hidden) => Tensor.Linear(hidden, Wte.Weight);
+
+    /// <summary>The Hugging Face tensor names of this model (GPT2LMHeadModel without the <c>transformer.</c> prefix).</summary>
+    public IReadOnlyList<IO.HuggingFace.HfBinding> HfBindings()
+    {
+        var r = new List<IO.HuggingFace.HfBinding> { new("wte.weight", Wte.Weight), new("wpe.weight", Wpe.Weight) };
+        for (int i = 0; i < Blocks.Count; i++)
+        {
+            var b = Blocks[i];
+            string p = $"h.{i}.";
+            var n1 = (LayerNorm)b.Norm1; var n2 = (LayerNorm)b.Norm2;
+            r.Add(new(p + "ln_1.weight", n1.Weight)); r.Add(new(p + "ln_1.bias", n1.Bias!));
+            r.Add(new(p + "attn.c_attn.weight", b.Attention.Qkv.Weight, IO.HuggingFace.HfLayout.Transposed));
+            r.Add(new(p + "attn.c_attn.bias", b.Attention.Qkv.Bias!));
+            r.Add(new(p + "attn.c_proj.weight", b.Attention.Proj.Weight, IO.HuggingFace.HfLayout.Transposed));
+            r.Add(new(p + "attn.c_proj.bias", b.Attention.Proj.Bias!));
+            r.Add(new(p + "ln_2.weight", n2.Weight)); r.Add(new(p + "ln_2.bias", n2.Bias!));
+            r.Add(new(p + "mlp.c_fc.weight", b.Mlp.Up.Weight, IO.HuggingFace.HfLayout.Transposed));
+            r.Add(new(p + "mlp.c_fc.bias", b.Mlp.Up.Bias!));
+            r.Add(new(p + "mlp.c_proj.weight", b.Mlp.Down.Weight, IO.HuggingFace.HfLayout.Transposed));
+            r.Add(new(p + "mlp.c_proj.bias", b.Mlp.Down.Bias!));
+        }
+        r.Add(new("ln_f.weight", LnF.Weight)); r.Add(new("ln_f.bias", LnF.Bias!));
+        return r;
+    }
+
+    /// <summary>
+    /// Loads Hugging Face GPT-2 weights (with or without the <c>transformer.</c> prefix; an <c>lm_head.weight</c> tied to
+    /// <c>wte.weight</c> and the attention-mask buffers are accepted). Every missing, unexpected or mis-shaped tensor is reported.
+    /// </summary>
+    public void LoadHuggingFace(IO.HuggingFace.ITensorSource source, string fileName = "model.safetensors") =>
+        IO.HuggingFace.HfWeights.Load(source, HfBindings(), fileName, ["transformer."],
+            n => n == "lm_head.weight" || n.EndsWith(".attn.bias", StringComparison.Ordinal) || n.EndsWith(".attn.masked_bias", StringComparison.Ordinal));
 }

@@ -19,6 +19,16 @@ public sealed record Gpt2Config(int VocabSize = 50257, int ContextLength = 1024,
     public static Gpt2Config Large => new(Layers: 36, Heads: 20, Embedding: 1280);
     /// <summary>GPT-2 XL (1.5B).</summary>
     public static Gpt2Config XL => new(Layers: 48, Heads: 25, Embedding: 1600);
+    /// <summary>Reads a Hugging Face GPT-2 <c>config.json</c>.</summary>
+    public static Gpt2Config FromHuggingFace(IO.HuggingFace.HfConfigJson c) => new(
+        VocabSize: c.Int(50257, "vocab_size"),
+        ContextLength: c.Int(1024, "n_positions", "n_ctx"),
+        Layers: c.Int(12, "n_layer"),
+        Heads: c.Int(12, "n_head"),
+        Embedding: c.Int(768, "n_embd"),
+        Dropout: 0f,
+        LayerNormEps: c.Float(1e-5f, "layer_norm_epsilon"));
+
     /// <summary>A tiny model for tests.</summary>
     public static Gpt2Config Tiny => new(VocabSize: 64, ContextLength: 32, Layers: 2, Heads: 2, Embedding: 16);
 }

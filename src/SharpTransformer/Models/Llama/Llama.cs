@@ -59,4 +59,34 @@ public sealed class Llama : Module, ICausalLanguageModel
         x = Norm.Forward(x);
         return LmHead is null ? Tensor.Linear(x, EmbedTokens.Weight) : LmHead.Forward(x);   // (B, T, V)
     }
+
+    /// <summary>The Hugging Face tensor names of this model (LlamaForCausalLM); q, k and v map to row blocks of our fused qkv.</summary>
+    public IReadOnlyList<IO.HuggingFace.HfBinding> HfBindings()
+    {
+        var r = new List<IO.HuggingFace.HfBinding> { new("model.embed_tokens.weight", EmbedTokens.Weight) };
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            var b = Layers[i];
+            string p = $"model.layers.{i}.";
+            int qRows = Config.Heads * b.Attention.HeadDim, kvRows = Config.KvHeads * b.Attention.HeadDim;
+            var qkv = b.Attention.Qkv.Weight;
+            r.Add(new(p + "input_layernorm.weight", ((RmsNorm)b.Norm1).Weight));
+            r.Add(new(p + "self_attn.q_proj.weight", qkv, IO.HuggingFace.HfLayout.Rows, 0, qRows));
+            r.Add(new(p + "self_attn.k_proj.weight", qkv, IO.HuggingFace.HfLayout.Rows, qRows, kvRows));
+            r.Add(new(p + "self_attn.v_proj.weight", qkv, IO.HuggingFace.HfLayout.Rows, qRows + kvRows, kvRows));
+            r.Add(new(p + "self_attn.o_proj.weight", b.Attention.Proj.Weight));
+            r.Add(new(p + "post_attention_layernorm.weight", ((RmsNorm)b.Norm2).Weight));
+            r.Add(new(p + "mlp.gate_proj.weight", b.Mlp.Gate!.Weight));
+            r.Add(new(p + "mlp.up_proj.weight", b.Mlp.Up.Weight));
+            r.Add(new(p + "mlp.down_proj.weight", b.Mlp.Down.Weight));
+        }
+        r.Add(new("model.norm.weight", Norm.Weight));
+        if (LmHead is not null) r.Add(new("lm_head.weight", LmHead.Weight));
+        return r;
+    }
+
+    /// <summary>Loads Hugging Face Llama weights; every missing, unexpected or mis-shaped tensor is reported.</summary>
+    public void LoadHuggingFace(IO.HuggingFace.ITensorSource source, string fileName = "model.safetensors") =>
+        IO.HuggingFace.HfWeights.Load(source, HfBindings(), fileName, [],
+            n => n.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) || (LmHead is null && n == "lm_head.weight"));
 }

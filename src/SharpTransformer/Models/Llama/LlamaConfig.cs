@@ -14,6 +14,23 @@ namespace SharpTransformer.Models.Llama;
 public sealed record LlamaConfig(int VocabSize = 32000, int Hidden = 4096, int Intermediate = 11008, int Layers = 32, int Heads = 32,
     int KvHeads = 32, int ContextLength = 2048, float RopeTheta = 10000f, float RmsNormEps = 1e-6f, bool TieEmbeddings = false)
 {
+    /// <summary>Reads a Hugging Face Llama <c>config.json</c>.</summary>
+    public static LlamaConfig FromHuggingFace(IO.HuggingFace.HfConfigJson c)
+    {
+        int heads = c.Int(32, "num_attention_heads");
+        return new(
+            VocabSize: c.Int(32000, "vocab_size"),
+            Hidden: c.Int(4096, "hidden_size"),
+            Intermediate: c.Int(11008, "intermediate_size"),
+            Layers: c.Int(32, "num_hidden_layers"),
+            Heads: heads,
+            KvHeads: c.Int(heads, "num_key_value_heads"),
+            ContextLength: c.Int(2048, "max_position_embeddings"),
+            RopeTheta: c.Float(10000f, "rope_theta"),
+            RmsNormEps: c.Float(1e-6f, "rms_norm_eps"),
+            TieEmbeddings: c.Bool(false, "tie_word_embeddings"));
+    }
+
     /// <summary>A tiny model for tests (grouped-query: 4 query heads, 2 key/value heads).</summary>
     public static LlamaConfig Tiny => new(VocabSize: 64, Hidden: 32, Intermediate: 88, Layers: 2, Heads: 4, KvHeads: 2, ContextLength: 64);
 }
