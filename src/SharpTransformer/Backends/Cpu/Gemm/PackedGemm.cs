@@ -1,0 +1,198 @@
+using System.Runtime.Intrinsics;
+
+namespace SharpTransformer.Backends.Cpu;
+
+/// <summary>
+/// The cache-blocked, packed GEMM (Goto/BLIS anatomy, written for row-major C so the vector direction is N).
+/// <code>
+/// for each M block (MC rows) and K group (as many KC blocks as fit the shared Ã buffer):
+///     pack Ã = op(A)[M block, K group] into MR-row panels          (workers share the panels; barrier)
+///     for each NC chunk of this worker's columns:                  (C chunk stays in L2 across the k blocks)
+///         for each KC block:                                       (Ã block, MC×KC, sits in L2)
+///             for each NR-wide column panel: pack B̃ (KC×NR, L1)
+///                 for each MR-row panel: micro-kernel C[MR, NR] += Ã panel · B̃
+/// </code>
+/// Workers split the N panels (or the M panels when N is narrow); each packs its own B̃.
+/// </summary>
+internal sealed unsafe class PackedGemm : GemmJob
+{
+    private const int KcTarget = 256;      // B̃ micro-panel KC×32 floats = 32 KiB in the 48 KiB L1
+    private const int McMax = 512;         // Ã block MC×KC ≤ 512 KiB of the 1 MiB L2
+    private const int AGroupFloats = 1 << 20; // shared Ã buffer: at most 4 MiB (K groups beyond)
+    private const int NcFloats = 96 * 1024; // C chunk MC×NC ≤ 384 KiB
+
+    [ThreadStatic] private static PinnedBuffer? t_a;
+    [ThreadStatic] private static PinnedBuffer? t_b;
+    [ThreadStatic] private static PackedGemm? t_job;
+
+    // Problem
+    private bool _transA, _transB, _accumulate;
+    private int _m, _n, _k;
+    private float* _a, _b, _c;
+    private nint _lda, _ldb, _ldc;
+
+    // Plan
+    private int _level, _mr, _nr, _kc, _kBlocks, _mc, _mBlocks, _kbPerGroup, _kGroups, _nPanels, _ncPanels;
+    private bool _splitN;
+    private float* _aPack;
+
+    /// <summary>Runs C (+)= op(A) op(B) on <paramref name="threads"/> workers. Pointers are at element (0, 0).</summary>
+    public static void Run(int level, bool transA, bool transB, int m, int n, int k, float* a, nint lda, float* b, nint ldb,
+        float* c, nint ldc, bool accumulate, int threads)
+    {
+        var job = t_job ??= new PackedGemm();
+        job._transA = transA; job._transB = transB; job._accumulate = accumulate;
+        job._m = m; job._n = n; job._k = k;
+        job._a = a; job._b = b; job._c = c;
+        job._lda = lda; job._ldb = ldb; job._ldc = ldc;
+        job._level = level;
+        job._mr = level == 3 ? 12 : 6;
+        job._nr = level == 3 ? 32 : level == 2 ? 16 : 8;
+
+        // K blocks of equal size (a multiple of 16 where possible, for the transposing packers).
+        int kb = (k + KcTarget - 1) / KcTarget;
+        int kc = (k + kb - 1) / kb;
+        kc = Math.Min(k, (kc + 15) & ~15);
+        job._kc = kc;
+        job._kBlocks = (k + kc - 1) / kc;
+
+        // M blocks of equal size, rounded up to whole MR panels.
+        int mb = (m + McMax - 1) / McMax;
+        int mc = (m + mb - 1) / mb;
+        mc = (mc + job._mr - 1) / job._mr * job._mr;
+        job._mc = mc;
+        job._mBlocks = (m + mc - 1) / mc;
+
+        int mcPad = mc + job._mr;
+        job._kbPerGroup = Math.Max(1, AGroupFloats / (mcPad * kc));
+        job._kGroups = (job._kBlocks + job._kbPerGroup - 1) / job._kbPerGroup;
+        job._nPanels = (n + job._nr - 1) / job._nr;
+        job._ncPanels = Math.Max(1, NcFloats / (mc * job._nr));
+
+        int mPanels = (Math.Min(m, mc) + job._mr - 1) / job._mr;
+        job._splitN = job._nPanels >= 2 * threads || job._nPanels >= mPanels;
+        int parts = job._splitN ? job._nPanels : mPanels;
+        threads = Math.Max(1, Math.Min(threads, parts));
+
+        job._aPack = PinnedBuffer.Get(ref t_a, Math.Min(job._kbPerGroup, job._kBlocks) * kc * mcPad + 64);
+        try
+        {
+            GemmThreads.Run(job, threads);
+        }
+        finally
+        {
+            job._a = job._b = job._c = null;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Execute(int worker)
+    {
+        int mr = _mr, nr = _nr, kc = _kc;
+        float* bPack = PinnedBuffer.Get(ref t_b, kc * nr + 64);
+        float* tile = stackalloc float[12 * 32 + 16];
+        tile = (float*)(((nint)tile + 63) & ~(nint)63);
+        int workers = Workers;
+
+        for (int mBlock = 0; mBlock < _mBlocks; mBlock++)
+        {
+            int i0 = mBlock * _mc;
+            int rowsM = Math.Min(_mc, _m - i0);
+            int mPanels = (rowsM + mr - 1) / mr;
+            for (int g = 0; g < _kGroups; g++)
+            {
+                int kb0 = g * _kbPerGroup, kb1 = Math.Min(_kBlocks, kb0 + _kbPerGroup);
+                if (mBlock > 0 || g > 0) Barrier(); // everyone is done with the previous Ã
+
+                // Pack Ã for this (M block, K group): tasks are (k block, panel) pairs, split evenly.
+                int tasks = (kb1 - kb0) * mPanels;
+                for (int t = tasks * worker / workers, tEnd = tasks * (worker + 1) / workers; t < tEnd; t++)
+                {
+                    int kbi = kb0 + t / mPanels, ir = t % mPanels;
+                    int p0 = kbi * kc, kcb = Math.Min(kc, _k - p0);
+                    int r0 = ir * mr, rows = Math.Min(mr, rowsM - r0);
+                    float* src = _transA ? _a + (nint)p0 * _lda + (i0 + r0) : _a + (nint)(i0 + r0) * _lda + p0;
+                    GemmPack.PackA(_transA, src, _lda, rows, kcb, PanelRows(rows), APanel(kb0, kbi, ir, mPanels));
+                }
+                Barrier();
+
+                // This worker's share of C.
+                int jr0 = 0, jr1 = _nPanels, ir0 = 0, ir1 = mPanels;
+                if (_splitN) { jr0 = _nPanels * worker / workers; jr1 = _nPanels * (worker + 1) / workers; }
+                else { ir0 = mPanels * worker / workers; ir1 = mPanels * (worker + 1) / workers; }
+
+                for (int jc = jr0; jc < jr1; jc += _ncPanels)
+                {
+                    int jcEnd = Math.Min(jr1, jc + _ncPanels);
+                    for (int kbi = kb0; kbi < kb1; kbi++)
+                    {
+                        int p0 = kbi * kc, kcb = Math.Min(kc, _k - p0);
+                        bool acc = _accumulate || kbi > 0;
+                        for (int jr = jc; jr < jcEnd; jr++)
+                        {
+                            int j0 = jr * nr, cols = Math.Min(nr, _n - j0);
+                            float* bSrc = _transB ? _b + (nint)j0 * _ldb + p0 : _b + (nint)p0 * _ldb + j0;
+                            GemmPack.PackB(_transB, bSrc, _ldb, kcb, cols, nr, bPack);
+                            for (int ir = ir0; ir < ir1; ir++)
+                            {
+                                int r0 = ir * mr, rows = Math.Min(mr, rowsM - r0);
+                                float* cp = _c + (nint)(i0 + r0) * _ldc + j0;
+                                Tile(APanel(kb0, kbi, ir, mPanels), PanelRows(rows), rows, bPack, cols, kcb, cp, acc, tile);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Rows of the packed panel that holds `rows` valid rows: AVX-512 has 4/8/12-row kernels, the fallbacks only MR.
+    private int PanelRows(int rows) => _level == 3 ? (rows <= 4 ? 4 : rows <= 8 ? 8 : 12) : _mr;
+
+    // Ã layout within a K group: k block after k block; in each, panel after panel of mr×kc (the last may be shorter).
+    private float* APanel(int kb0, int kbi, int ir, int mPanels)
+    {
+        nint blockFloats = (nint)mPanels * _mr * _kc; // every k block but the last of K is a full kc
+        int kcb = Math.Min(_kc, _k - kbi * _kc);
+        return _aPack + (kbi - kb0) * blockFloats + (nint)ir * _mr * kcb;
+    }
+
+    private void Tile(float* ap, int panelRows, int rows, float* bp, int cols, int kc, float* c, bool accumulate, float* tile)
+    {
+        int nr = _nr;
+        if (rows == panelRows && cols == nr)
+        {
+            Kernel(panelRows, kc, ap, bp, c, _ldc, accumulate);
+            return;
+        }
+        Kernel(panelRows, kc, ap, bp, tile, nr, false);
+        for (int i = 0; i < rows; i++)
+        {
+            float* src = tile + i * nr, dst = c + i * _ldc;
+            if (accumulate) for (int j = 0; j < cols; j++) dst[j] += src[j];
+            else for (int j = 0; j < cols; j++) dst[j] = src[j];
+        }
+    }
+
+    private void Kernel(int panelRows, nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    {
+        switch (_level)
+        {
+            case 3:
+                if (panelRows == 12) GemmKernels.Avx512x12(kc, a, b, 32, c, ldc, accumulate);
+                else if (panelRows == 8) GemmKernels.Avx512x8(kc, a, b, 32, c, ldc, accumulate);
+                else GemmKernels.Avx512x4(kc, a, b, 32, c, ldc, accumulate);
+                break;
+            case 2:
+                GemmKernels.V256x6(kc, a, b, 16, c, ldc, accumulate);
+                break;
+            default:
+                GemmKernels.V128x6(kc, a, b, 8, c, ldc, accumulate);
+                break;
+        }
+    }
+
+    /// <summary>The widest kernel set this machine accelerates: 3 = AVX-512, 2 = Vector256, 1 = Vector128, 0 = none.</summary>
+    public static readonly int Level =
+        Vector512.IsHardwareAccelerated ? 3 : Vector256.IsHardwareAccelerated ? 2 : Vector128.IsHardwareAccelerated ? 1 : 0;
+}
