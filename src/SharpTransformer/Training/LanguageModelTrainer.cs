@@ -96,9 +96,12 @@ public sealed class LanguageModelTrainer
     /// <summary>Called after every evaluation with the step and validation loss (e.g. to save the latest checkpoint).</summary>
     public Action<int, float>? OnEvaluation { get; set; }
 
-    /// <summary>Runs until <see cref="TrainerOptions.Steps"/> steps are done, early stopping, or cancellation.</summary>
+    /// <summary>
+    /// Runs until <see cref="TrainerOptions.Steps"/> steps are done (or <paramref name="untilStep"/>, to stop early and resume later
+    /// on the same schedule), early stopping, or cancellation.
+    /// </summary>
     public TrainingResult Train(TokenWindowDataset train, TokenWindowDataset? validation = null, IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellation = default)
+        CancellationToken cancellation = default, int? untilStep = null)
     {
         var o = Options;
         var sw = Stopwatch.StartNew();
@@ -107,7 +110,8 @@ public sealed class LanguageModelTrainer
         long tokens = 0;
         _module.Train();
         var reason = StopReason.Completed;
-        while (Step < o.Steps)
+        int last = Math.Min(o.Steps, untilStep ?? o.Steps);
+        while (Step < last)
         {
             if (cancellation.IsCancellationRequested) { reason = StopReason.Cancelled; break; }
             float lr = Schedule.At(Step);
