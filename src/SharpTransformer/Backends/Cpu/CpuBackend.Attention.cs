@@ -1,13 +1,16 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using SharpTransformer.Tensors;
 
 namespace SharpTransformer.Backends.Cpu;
 
-// Flash-style attention: each query row streams over key blocks with an online softmax, so memory is O(D + block)
-// per row instead of O(Tq·Tk). The backward recomputes probabilities from the saved log-sum-exp.
+// Flash-style attention over tiles: a tile of queries meets a tile of keys through small GEMMs (S = Q Kᵀ, O += P V), with an
+// online softmax across key tiles, so memory is O(tile²) per task instead of O(Tq·Tk). The backward recomputes P from the
+// saved log-sum-exp (FlashAttention-2): dV += Pᵀ dO, dP = dO Vᵀ, dS = P ∘ (dP − rowsum(dO ∘ O)), dQ += dS K, dK += dSᵀ Q.
 public sealed partial class CpuBackend
 {
-    private const int KeyBlock = 64;
+    private const int QueryTile = 64;
+    private const int KeyTile = 128;
 
     /// <inheritdoc/>
     public void Attention(in AttentionShape s, IStorage q, IStorage k, IStorage v, IStorage? keyMask, IStorage? bias, in Layout biasLayout,
@@ -19,61 +22,89 @@ public sealed partial class CpuBackend
         var sh = s;
         var bl = biasLayout;
         int d = s.HeadDim, tq = s.QueryLength, tk = s.KeyLength;
-        ParallelFor(s.Batch * s.Heads * tq, (long)tk * d * 2, (r0, r1) =>
+        int qTiles = (tq + QueryTile - 1) / QueryTile;
+        ParallelFor(s.Batch * s.Heads * qTiles, (long)Math.Min(tq, QueryTile) * tk * d * 4, (t0, t1) =>
         {
-            Span<float> scores = stackalloc float[KeyBlock];
-            Span<float> acc = d <= 1024 ? stackalloc float[d] : new float[d];
-            for (int row = r0; row < r1; row++)
+            var sbuf = ArrayPool<float>.Shared.Rent(QueryTile * KeyTile);
+            var acc = ArrayPool<float>.Shared.Rent(QueryTile * d);
+            Span<float> m = stackalloc float[QueryTile];
+            Span<float> l = stackalloc float[QueryTile];
+            try
             {
-                int i = row % tq, bh = row / tq, h = bh % sh.Heads, b = bh / sh.Heads;
-                int kvBase = (b * sh.KvHeads + h / sh.Group) * sh.KeyRows * d;
-                var qi = qa.AsSpan(row * d, d);
-                int limit = sh.Causal ? Math.Min(tk, i + tk - tq + 1) : tk;
-                float m = float.NegativeInfinity, l = 0f;
-                acc.Clear();
-                for (int j0 = 0; j0 < limit; j0 += KeyBlock)
+                for (int task = t0; task < t1; task++)
                 {
-                    int n = Math.Min(KeyBlock, limit - j0);
-                    float bm = float.NegativeInfinity;
-                    for (int jj = 0; jj < n; jj++)
+                    int qt = task % qTiles, bh = task / qTiles, h = bh % sh.Heads, b = bh / sh.Heads;
+                    int q0 = qt * QueryTile, rows = Math.Min(QueryTile, tq - q0);
+                    int qOff = (bh * tq + q0) * d;
+                    int kvBase = (b * sh.KvHeads + h / sh.Group) * sh.KeyRows * d;
+                    int kEnd = sh.Causal ? Math.Min(tk, q0 + rows + tk - tq) : tk;
+                    m[..rows].Fill(float.NegativeInfinity);
+                    l[..rows].Clear();
+                    Array.Clear(acc, 0, rows * d);
+                    for (int k0 = 0; k0 < kEnd; k0 += KeyTile)
                     {
-                        int j = j0 + jj;
-                        float sc = ScoreOf(qi, ka, kvBase + j * d, d, sh.Scale, ma, b, tk, j, ba, bl, h, i);
-                        scores[jj] = sc;
-                        if (sc > bm) bm = sc;
+                        int nk = Math.Min(KeyTile, kEnd - k0);
+                        Sgemm.Multiply(false, true, rows, nk, d, qa, qOff, d, ka, kvBase + k0 * d, d, sbuf, 0, nk, false, 1);   // S = Q Kᵀ
+                        for (int r = 0; r < rows; r++)
+                        {
+                            var sr = sbuf.AsSpan(r * nk, nk);
+                            Scores(sr, sh, ma, ba, bl, b, h, q0 + r, k0);
+                            float bm = TensorPrimitives.Max(sr);
+                            if (float.IsNegativeInfinity(bm)) { sr.Clear(); continue; }
+                            float nm = Math.Max(m[r], bm);
+                            if (nm != m[r])
+                            {
+                                float corr = MathF.Exp(m[r] - nm);
+                                l[r] *= corr;
+                                if (corr != 1f) TensorPrimitives.Multiply(acc.AsSpan(r * d, d), corr, acc.AsSpan(r * d, d));
+                                m[r] = nm;
+                            }
+                            TensorPrimitives.Subtract(sr, nm, sr);
+                            TensorPrimitives.Exp(sr, sr);                                                                     // P
+                            l[r] += TensorPrimitives.Sum(sr);
+                        }
+                        Sgemm.Multiply(false, false, rows, d, nk, sbuf, 0, nk, va, kvBase + k0 * d, d, acc, 0, d, true, 1);     // O += P V
                     }
-                    if (float.IsNegativeInfinity(bm)) continue;
-                    float nm = Math.Max(m, bm);
-                    if (nm != m)
+                    for (int r = 0; r < rows; r++)
                     {
-                        float corr = MathF.Exp(m - nm);
-                        l *= corr;
-                        TensorPrimitives.Multiply(acc, corr, acc);
-                        m = nm;
-                    }
-                    for (int jj = 0; jj < n; jj++)
-                    {
-                        float p = MathF.Exp(scores[jj] - m);
-                        if (p == 0f) continue;
-                        l += p;
-                        TensorPrimitives.MultiplyAdd(va.AsSpan(kvBase + (j0 + jj) * d, d), p, acc, acc);
+                        int row = bh * tq + q0 + r;
+                        var o = oa.AsSpan(row * d, d);
+                        if (l[r] == 0f) { o.Clear(); la[row] = float.NegativeInfinity; continue; }
+                        TensorPrimitives.Multiply(acc.AsSpan(r * d, d), 1f / l[r], o);
+                        la[row] = m[r] + MathF.Log(l[r]);
                     }
                 }
-                var oi = oa.AsSpan(row * d, d);
-                if (l == 0f) { oi.Clear(); la[row] = float.NegativeInfinity; continue; }
-                TensorPrimitives.Multiply(acc, 1f / l, oi);
-                la[row] = m + MathF.Log(l);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(sbuf);
+                ArrayPool<float>.Shared.Return(acc);
             }
         });
     }
 
-    private static float ScoreOf(ReadOnlySpan<float> qi, float[] ka, int kOff, int d, float scale, float[]? mask, int b, int tk, int j,
-        float[]? bias, in Layout bl, int h, int i)
+    // Scales one row of raw scores and applies the additive bias, the key padding mask and the causal limit (-inf).
+    private static void Scores(Span<float> sr, in AttentionShape s, float[]? mask, float[]? bias, in Layout bl, int b, int h, int i, int k0)
     {
-        if (mask is not null && mask[b * tk + j] == 0f) return float.NegativeInfinity;
-        float sc = TensorPrimitives.Dot(qi, ka.AsSpan(kOff, d)) * scale;
-        if (bias is not null) sc += bias[bl.Offset + b * bl.Strides[0] + h * bl.Strides[1] + i * bl.Strides[2] + j * bl.Strides[3]];
-        return sc;
+        int nk = sr.Length;
+        TensorPrimitives.Multiply(sr, s.Scale, sr);
+        if (bias is not null)
+        {
+            int bo = bl.Offset + b * bl.Strides[0] + h * bl.Strides[1] + i * bl.Strides[2];
+            int bs = bl.Strides[3];
+            if (bs == 1) TensorPrimitives.Add(sr, bias.AsSpan(bo + k0, nk), sr);
+            else for (int j = 0; j < nk; j++) sr[j] += bias[bo + (k0 + j) * bs];
+        }
+        if (mask is not null)
+        {
+            int mo = b * s.KeyLength + k0;
+            for (int j = 0; j < nk; j++) if (mask[mo + j] == 0f) sr[j] = float.NegativeInfinity;
+        }
+        if (s.Causal)
+        {
+            int limit = i + s.KeyLength - s.QueryLength + 1 - k0;   // first masked column in this tile
+            for (int j = Math.Max(0, limit); j < nk; j++) sr[j] = float.NegativeInfinity;
+        }
     }
 
     /// <inheritdoc/>
@@ -88,48 +119,65 @@ public sealed partial class CpuBackend
         var sh = s;
         var bl = biasLayout;
         int d = s.HeadDim, tq = s.QueryLength, tk = s.KeyLength;
-        ParallelFor(s.Batch * s.KvHeads, (long)s.Group * tq * tk * d * 4, (t0, t1) =>
+        ParallelFor(s.Batch * s.KvHeads, (long)s.Group * tq * tk * d * 8, (t0, t1) =>
         {
-            for (int task = t0; task < t1; task++)
+            var pbuf = ArrayPool<float>.Shared.Rent(QueryTile * KeyTile);
+            var dpbuf = ArrayPool<float>.Shared.Rent(QueryTile * KeyTile);
+            Span<float> di = stackalloc float[QueryTile];
+            try
             {
-                int b = task / sh.KvHeads, kvh = task % sh.KvHeads;
-                int kvBase = (b * sh.KvHeads + kvh) * tk * d;
-                dka.AsSpan(kvBase, tk * d).Clear();
-                dva.AsSpan(kvBase, tk * d).Clear();
-                for (int h = kvh * sh.Group; h < (kvh + 1) * sh.Group; h++)
+                for (int task = t0; task < t1; task++)
                 {
-                    for (int i = 0; i < tq; i++)
+                    int b = task / sh.KvHeads, kvh = task % sh.KvHeads;
+                    int kvIn = (b * sh.KvHeads + kvh) * sh.KeyRows * d;       // k, v storage
+                    int kvOut = (b * sh.KvHeads + kvh) * tk * d;              // dk, dv storage
+                    dka.AsSpan(kvOut, tk * d).Clear();
+                    dva.AsSpan(kvOut, tk * d).Clear();
+                    for (int h = kvh * sh.Group; h < (kvh + 1) * sh.Group; h++)
                     {
-                        int row = (b * sh.Heads + h) * tq + i;
-                        var dqi = dqa.AsSpan(row * d, d);
-                        dqi.Clear();
-                        int dbRow = dba is null ? 0 : row * tk;
-                        if (dba is not null) dba.AsSpan(dbRow, tk).Clear();
-                        float lsei = la[row];
-                        if (float.IsNegativeInfinity(lsei)) continue;
-                        var qi = qa.AsSpan(row * d, d);
-                        var gi = ga.AsSpan(row * d, d);
-                        float di = TensorPrimitives.Dot(gi, oa.AsSpan(row * d, d));
-                        int limit = sh.Causal ? Math.Min(tk, i + tk - tq + 1) : tk;
-                        for (int j = 0; j < limit; j++)
+                        int bh = b * sh.Heads + h;
+                        dqa.AsSpan(bh * tq * d, tq * d).Clear();
+                        if (dba is not null) dba.AsSpan(bh * tq * tk, tq * tk).Clear();
+                        for (int q0 = 0; q0 < tq; q0 += QueryTile)
                         {
-                            float sc = ScoreOf(qi, ka, kvBase + j * d, d, sh.Scale, ma, b, tk, j, ba, bl, h, i);
-                            if (float.IsNegativeInfinity(sc)) continue;
-                            float p = MathF.Exp(sc - lsei);
-                            var kj = ka.AsSpan(kvBase + j * d, d);
-                            var vj = va.AsSpan(kvBase + j * d, d);
-                            float dp = TensorPrimitives.Dot(gi, vj);
-                            float ds = p * (dp - di);
-                            if (dba is not null) dba[dbRow + j] = ds;
-                            var dvj = dva.AsSpan(kvBase + j * d, d);
-                            TensorPrimitives.MultiplyAdd(gi, p, dvj, dvj);
-                            float dss = ds * sh.Scale;
-                            TensorPrimitives.MultiplyAdd(kj, dss, dqi, dqi);
-                            var dkj = dka.AsSpan(kvBase + j * d, d);
-                            TensorPrimitives.MultiplyAdd(qi, dss, dkj, dkj);
+                            int rows = Math.Min(QueryTile, tq - q0);
+                            int qOff = (bh * tq + q0) * d;
+                            for (int r = 0; r < rows; r++) di[r] = TensorPrimitives.Dot(ga.AsSpan(qOff + r * d, d), oa.AsSpan(qOff + r * d, d));
+                            int kEnd = sh.Causal ? Math.Min(tk, q0 + rows + tk - tq) : tk;
+                            for (int k0 = 0; k0 < kEnd; k0 += KeyTile)
+                            {
+                                int nk = Math.Min(KeyTile, kEnd - k0);
+                                Sgemm.Multiply(false, true, rows, nk, d, qa, qOff, d, ka, kvIn + k0 * d, d, pbuf, 0, nk, false, 1);   // S = Q Kᵀ
+                                for (int r = 0; r < rows; r++)
+                                {
+                                    var pr = pbuf.AsSpan(r * nk, nk);
+                                    float lr = la[bh * tq + q0 + r];
+                                    if (float.IsNegativeInfinity(lr)) { pr.Clear(); continue; }
+                                    Scores(pr, sh, ma, ba, bl, b, h, q0 + r, k0);
+                                    TensorPrimitives.Subtract(pr, lr, pr);
+                                    TensorPrimitives.Exp(pr, pr);                                                                    // P
+                                }
+                                Sgemm.Multiply(true, false, nk, d, rows, pbuf, 0, nk, ga, qOff, d, dva, kvOut + k0 * d, d, true, 1);  // dV += Pᵀ dO
+                                Sgemm.Multiply(false, true, rows, nk, d, ga, qOff, d, va, kvIn + k0 * d, d, dpbuf, 0, nk, false, 1);  // dP = dO Vᵀ
+                                for (int r = 0; r < rows; r++)
+                                {
+                                    var dp = dpbuf.AsSpan(r * nk, nk);
+                                    TensorPrimitives.Subtract(dp, di[r], dp);
+                                    TensorPrimitives.Multiply(dp, pbuf.AsSpan(r * nk, nk), dp);                                       // dS
+                                    if (dba is not null) dp.CopyTo(dba.AsSpan((bh * tq + q0 + r) * tk + k0, nk));
+                                    TensorPrimitives.Multiply(dp, sh.Scale, dp);
+                                }
+                                Sgemm.Multiply(false, false, rows, d, nk, dpbuf, 0, nk, ka, kvIn + k0 * d, d, dqa, qOff, d, true, 1);  // dQ += dS K
+                                Sgemm.Multiply(true, false, nk, d, rows, dpbuf, 0, nk, qa, qOff, d, dka, kvOut + k0 * d, d, true, 1); // dK += dSᵀ Q
+                            }
                         }
                     }
                 }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(pbuf);
+                ArrayPool<float>.Shared.Return(dpbuf);
             }
         });
     }
