@@ -16,6 +16,9 @@ internal static class CommandLine
             return args[0] switch
             {
                 "demo" => Commands.DemoCommand.Run(new Args(rest)),
+                "train-lm" => Commands.TrainLmCommand.Run(new Args(rest)),
+                "generate" => Commands.GenerateCommand.Run(new Args(rest)),
+                "eval-lm" => Commands.EvalLmCommand.Run(new Args(rest)),
                 _ => Unknown(args[0]),
             };
         }
@@ -40,6 +43,9 @@ internal static class CommandLine
 
             Commands:
               demo                 train a small model and sample from it
+              train-lm             pretrain a GPT-2 or Llama-style model on a text file
+              generate             sample text from a checkpoint
+              eval-lm              perplexity of a checkpoint on a text file
               bench gemm           GEMM throughput (GFLOP/s)
               tokenize             encode a text file, one line of ids per input line
               train-tokenizer      learn a BPE or WordPiece vocabulary

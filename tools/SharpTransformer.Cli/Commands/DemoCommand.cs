@@ -4,6 +4,7 @@ using SharpTransformer.Data;
 using SharpTransformer.Generation;
 using SharpTransformer.Models.Gpt2;
 using SharpTransformer.Tensors;
+using SharpTransformer.Tokenizers;
 using SharpTransformer.Training;
 using Spectre.Console;
 
@@ -26,14 +27,14 @@ internal static class DemoCommand
         if (threads > 0) CpuBackend.Default.Threads = threads;
 
         string text = LoadCorpus();
-        var vocab = CharVocabulary.FromText(text);
+        var vocab = CharTokenizer.FromText(text, addUnknown: false);
         var ids = vocab.Encode(text);
         int split = (int)(ids.Length * 0.9);
         var train = new TokenWindowDataset(ids[..split], 64, stride: 1);
         var val = new TokenWindowDataset(ids[split..], 64, stride: 1);
-        var config = new Gpt2Config(VocabSize: vocab.Size, ContextLength: 64, Layers: 4, Heads: 4, Embedding: 128);
+        var config = new Gpt2Config(VocabSize: vocab.VocabSize, ContextLength: 64, Layers: 4, Heads: 4, Embedding: 128);
         var model = new Gpt2(config, seed);
-        Console.WriteLine($"Tiny Shakespeare: {text.Length:N0} characters, vocabulary {vocab.Size}; model {model.ParameterCount():N0} parameters; {steps} steps on {CpuBackend.Default.Threads} thread(s).");
+        Console.WriteLine($"Tiny Shakespeare: {text.Length:N0} characters, vocabulary {vocab.VocabSize}; model {model.ParameterCount():N0} parameters; {steps} steps on {CpuBackend.Default.Threads} thread(s).");
 
         var options = new TrainerOptions(Steps: steps, BatchSize: 12, LearningRate: 1e-3f, MinLearningRate: 1e-4f,
             WarmupSteps: Math.Min(100, steps / 10), WeightDecay: 0.1f, Beta1: 0.9f, Beta2: 0.99f, GradClip: 1f,
@@ -79,22 +80,4 @@ internal static class DemoCommand
 internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
 {
     public void Report(T value) => report(value);
-}
-
-/// <summary>Characters of a text, sorted, as a vocabulary.</summary>
-internal sealed class CharVocabulary
-{
-    private readonly char[] _chars;
-    private readonly Dictionary<char, int> _ids;
-
-    private CharVocabulary(char[] chars)
-    {
-        _chars = chars;
-        _ids = chars.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i);
-    }
-
-    public static CharVocabulary FromText(string text) => new(text.Distinct().OrderBy(c => c).ToArray());
-    public int Size => _chars.Length;
-    public int[] Encode(string s) => s.Select(c => _ids.TryGetValue(c, out var i) ? i : throw new CliException($"character '{c}' is not in the vocabulary")).ToArray();
-    public string Decode(IEnumerable<int> ids) => new(ids.Select(i => _chars[i]).ToArray());
 }
