@@ -15,6 +15,7 @@ internal static class CommandLine
             var rest = args[1..];
             return args[0] switch
             {
+                "bench" => BenchCommand.Run(rest),
                 _ => Unknown(args[0]),
             };
         }
