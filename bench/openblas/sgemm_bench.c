@@ -1,6 +1,6 @@
 /* OpenBLAS sgemm reference harness for SharpTransformer's GEMM (a measuring tool only; never built by CI or tests).
  *
- *   ./sgemm_bench M K N [t|n] [threads] [min_seconds]
+ *   ./sgemm_bench M K N [t|n|AB] [threads] [min_seconds]   AB: two letters for A and B, e.g. tn = A stored KxM
  *   ./sgemm_bench all [threads]          every issue shape, both B layouts
  *
  * Row-major C(MxN) = A(MxK) * op(B); 't' means B is stored N x K (the Linear weight layout), 'n' means K x N.
@@ -20,7 +20,7 @@ extern char *openblas_get_corename(void);
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 static int cmp(const void *x, const void *y) { double a = *(const double *)x, b = *(const double *)y; return (a > b) - (a < b); }
 
-static double bench(int m, int k, int n, int transB, double minSeconds)
+static double bench(int m, int k, int n, int transA, int transB, double minSeconds)
 {
     float *a = aligned_alloc(64, ((size_t)m * k * 4 + 63) / 64 * 64);
     float *b = aligned_alloc(64, ((size_t)k * n * 4 + 63) / 64 * 64);
@@ -30,7 +30,8 @@ static double bench(int m, int k, int n, int transB, double minSeconds)
     memset(c, 0, (size_t)m * n * 4);
     int ldb = transB ? k : n;
     double flop = 2.0 * m * n * k;
-#define RUN() cblas_sgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, k, b, ldb, 0.0f, c, n)
+    int lda = transA ? m : k;
+#define RUN() cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n)
     /* warm up and size one sample to ~0.1 s */
     double t0 = now(); int reps = 0;
     do { RUN(); reps++; } while (now() - t0 < 0.1);
@@ -58,17 +59,19 @@ int main(int argc, char **argv)
         for (int s = 0; s < 4; s++)
             for (int t = 0; t < 2; t++)
                 printf("M=%d K=%d N=%d B=%s threads=%d GFLOP/s: %.1f\n", shapes[s][0], shapes[s][1], shapes[s][2],
-                       t ? "NxK" : "KxN", threads, bench(shapes[s][0], shapes[s][1], shapes[s][2], t, 1.0));
+                       t ? "NxK" : "KxN", threads, bench(shapes[s][0], shapes[s][1], shapes[s][2], 0, t, 1.0));
         return 0;
     }
     if (argc < 4) { fprintf(stderr, "usage: %s M K N [t|n] [threads] [min_seconds] | all [threads]\n", argv[0]); return 2; }
     int m = atoi(argv[1]), k = atoi(argv[2]), n = atoi(argv[3]);
-    int transB = argc >= 5 && argv[4][0] == 't';
+    int transA = argc >= 5 && strlen(argv[4]) == 2 && argv[4][0] == 't';
+    int transB = argc >= 5 && argv[4][strlen(argv[4]) - 1] == 't';
     int threads = argc >= 6 ? atoi(argv[5]) : 1;
     double minSeconds = argc >= 7 ? atof(argv[6]) : 1.0;
     openblas_set_num_threads(threads);
-    double g = bench(m, k, n, transB, minSeconds);
-    fprintf(stderr, "OpenBLAS core %s, M=%d K=%d N=%d B=%s threads=%d\n", openblas_get_corename(), m, k, n, transB ? "NxK" : "KxN", threads);
+    double g = bench(m, k, n, transA, transB, minSeconds);
+    fprintf(stderr, "OpenBLAS core %s, M=%d K=%d N=%d A=%s B=%s threads=%d\n", openblas_get_corename(), m, k, n,
+            transA ? "KxM" : "MxK", transB ? "NxK" : "KxN", threads);
     if (m == 1) printf("GB/s (B matrix stream): %.1f\n", g / 2.0 / m * 4.0); /* each B element (4 bytes) feeds 2*m flops */
     printf("GFLOP/s: %.1f\n", g);
     return 0;

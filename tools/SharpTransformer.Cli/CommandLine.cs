@@ -19,6 +19,7 @@ internal static class CommandLine
                 "train-lm" => Commands.TrainLmCommand.Run(new Args(rest)),
                 "generate" => Commands.GenerateCommand.Run(new Args(rest)),
                 "eval-lm" => Commands.EvalLmCommand.Run(new Args(rest)),
+                "bench" => BenchCommand.Run(rest),
                 _ => Unknown(args[0]),
             };
         }

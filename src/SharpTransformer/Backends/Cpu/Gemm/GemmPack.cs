@@ -12,6 +12,8 @@ namespace SharpTransformer.Backends.Cpu;
 /// </summary>
 internal static unsafe class GemmPack
 {
+    internal static bool PrefetchNext = Environment.GetEnvironmentVariable("SHARPT_PACK_PF") != "0";
+
     /// <summary>
     /// Packs op(A)[0..rows, 0..kc) into <paramref name="dst"/> as [p][mr]. <paramref name="a"/> points at op(A)[0, 0]:
     /// element (i, p) is a[i*lda + p], or a[p*lda + i] when <paramref name="transA"/>.
@@ -84,6 +86,7 @@ internal static unsafe class GemmPack
                 for (int p = 0; p < kc; p++)
                 {
                     float* s = b + p * ldb;
+                    if (PrefetchNext) { Sse.Prefetch1(s + 32); Sse.Prefetch1(s + 48); } // the next panel's columns
                     Vector512.Store(Vector512.Load(s), dst);
                     Vector512.Store(Vector512.Load(s + 16), dst + 16);
                     dst += 32;
@@ -120,6 +123,8 @@ internal static unsafe class GemmPack
                 for (int g = 0; g < 32; g += 16)
                 {
                     for (int j = 0; j < 16; j++) rowsV[j] = g + j < cols ? Vector512.Load(b + (g + j) * ldb + p0) : default;
+                    if (PrefetchNext)
+                        for (int j = 0; j < 16; j++) Sse.Prefetch1(b + (g + j + 32) * ldb + p0); // the next panel's rows
                     Transpose16(rowsV);
                     float* d = dst + p0 * 32 + g;
                     for (int q = 0; q < 16; q++) Vector512.Store(rowsV[q], d + q * 32);

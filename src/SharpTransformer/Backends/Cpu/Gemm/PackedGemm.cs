@@ -33,12 +33,12 @@ internal sealed unsafe class PackedGemm : GemmJob
 
     // Plan
     private int _level, _mr, _nr, _kc, _kBlocks, _mc, _mBlocks, _kbPerGroup, _kGroups, _nPanels, _ncPanels;
-    private bool _splitN;
+    private bool _splitN, _directB;
     private float* _aPack;
 
     /// <summary>Runs C (+)= op(A) op(B) on <paramref name="threads"/> workers. Pointers are at element (0, 0).</summary>
     public static void Run(int level, bool transA, bool transB, int m, int n, int k, float* a, nint lda, float* b, nint ldb,
-        float* c, nint ldc, bool accumulate, int threads)
+        float* c, nint ldc, bool accumulate, int threads, bool directB = false)
     {
         var job = t_job ??= new PackedGemm();
         job._transA = transA; job._transB = transB; job._accumulate = accumulate;
@@ -46,6 +46,7 @@ internal sealed unsafe class PackedGemm : GemmJob
         job._a = a; job._b = b; job._c = c;
         job._lda = lda; job._ldb = ldb; job._ldc = ldc;
         job._level = level;
+        job._directB = directB && !transB;
         job._mr = level == 3 ? 12 : 6;
         job._nr = level == 3 ? 32 : level == 2 ? 16 : 8;
 
@@ -132,12 +133,15 @@ internal sealed unsafe class PackedGemm : GemmJob
                         {
                             int j0 = jr * nr, cols = Math.Min(nr, _n - j0);
                             float* bSrc = _transB ? _b + (nint)j0 * _ldb + p0 : _b + (nint)p0 * _ldb + j0;
-                            GemmPack.PackB(_transB, bSrc, _ldb, kcb, cols, nr, bPack);
+                            float* bp = bPack;
+                            nint bStride = nr;
+                            if (_directB && cols == nr) { bp = bSrc; bStride = _ldb; } // skinny M: read B in place
+                            else GemmPack.PackB(_transB, bSrc, _ldb, kcb, cols, nr, bPack);
                             for (int ir = ir0; ir < ir1; ir++)
                             {
                                 int r0 = ir * mr, rows = Math.Min(mr, rowsM - r0);
                                 float* cp = _c + (nint)(i0 + r0) * _ldc + j0;
-                                Tile(APanel(kb0, kbi, ir, mPanels), PanelRows(rows), rows, bPack, cols, kcb, cp, acc, tile);
+                                Tile(APanel(kb0, kbi, ir, mPanels), PanelRows(rows), rows, bp, bStride, cols, kcb, cp, acc, tile);
                             }
                         }
                     }
@@ -157,15 +161,15 @@ internal sealed unsafe class PackedGemm : GemmJob
         return _aPack + (kbi - kb0) * blockFloats + (nint)ir * _mr * kcb;
     }
 
-    private void Tile(float* ap, int panelRows, int rows, float* bp, int cols, int kc, float* c, bool accumulate, float* tile)
+    private void Tile(float* ap, int panelRows, int rows, float* bp, nint bStride, int cols, int kc, float* c, bool accumulate, float* tile)
     {
         int nr = _nr;
         if (rows == panelRows && cols == nr)
         {
-            Kernel(panelRows, kc, ap, bp, c, _ldc, accumulate);
+            Kernel(panelRows, kc, ap, bp, bStride, c, _ldc, accumulate);
             return;
         }
-        Kernel(panelRows, kc, ap, bp, tile, nr, false);
+        Kernel(panelRows, kc, ap, bp, bStride, tile, nr, false);
         for (int i = 0; i < rows; i++)
         {
             float* src = tile + i * nr, dst = c + i * _ldc;
@@ -174,20 +178,25 @@ internal sealed unsafe class PackedGemm : GemmJob
         }
     }
 
-    private void Kernel(int panelRows, nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    private void Kernel(int panelRows, nint kc, float* a, float* b, nint ldb, float* c, nint ldc, bool accumulate)
     {
         switch (_level)
         {
+            case 3 when ldb != 32:
+                if (panelRows == 12) GemmKernels.Avx512x12Direct(kc, a, b, ldb, c, ldc, accumulate);
+                else if (panelRows == 8) GemmKernels.Avx512x8Direct(kc, a, b, ldb, c, ldc, accumulate);
+                else GemmKernels.Avx512x4Direct(kc, a, b, ldb, c, ldc, accumulate);
+                break;
             case 3:
-                if (panelRows == 12) GemmKernels.Avx512x12(kc, a, b, 32, c, ldc, accumulate);
-                else if (panelRows == 8) GemmKernels.Avx512x8(kc, a, b, 32, c, ldc, accumulate);
-                else GemmKernels.Avx512x4(kc, a, b, 32, c, ldc, accumulate);
+                if (panelRows == 12) GemmKernels.Avx512x12(kc, a, b, ldb, c, ldc, accumulate);
+                else if (panelRows == 8) GemmKernels.Avx512x8(kc, a, b, ldb, c, ldc, accumulate);
+                else GemmKernels.Avx512x4(kc, a, b, ldb, c, ldc, accumulate);
                 break;
             case 2:
-                GemmKernels.V256x6(kc, a, b, 16, c, ldc, accumulate);
+                GemmKernels.V256x6(kc, a, b, ldb, c, ldc, accumulate);
                 break;
             default:
-                GemmKernels.V128x6(kc, a, b, 8, c, ldc, accumulate);
+                GemmKernels.V128x6(kc, a, b, ldb, c, ldc, accumulate);
                 break;
         }
     }
