@@ -9,7 +9,7 @@ namespace SharpTransformer.Tests.Tokenizers;
 internal static class TokenizerTestData
 {
     private static readonly Lazy<string> s_shared = new(FindShared);
-    private static readonly Lazy<ByteLevelBpeTokenizer> s_gpt2 = new(() => ByteLevelBpeTokenizer.FromFiles(Encoder, VocabBpe));
+    private static readonly Lazy<ByteLevelBpeTokenizer> s_gpt2 = new(() => ByteLevelBpeTokenizer.FromFiles(EncoderJsonPath, VocabBpePath));
     private static readonly Lazy<TiktokenTokenizer> s_oracle = new(() => TiktokenTokenizer.CreateForModel("gpt2", new MemoryStream(Gpt2Tiktoken())));
     private static readonly Lazy<TiktokenTokenizer> s_oraclePlain = new(() => TiktokenTokenizer.Create(
         new MemoryStream(Gpt2Tiktoken()), new RegexPreTokenizer(new Regex(Gpt2Pattern, RegexOptions.Compiled), null), normalizer: null, specialTokens: null));
@@ -18,8 +18,8 @@ internal static class TokenizerTestData
     public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
     public static string Shared => s_shared.Value;
-    public static string Encoder => Path.Combine(Shared, "data", "gpt2", "encoder.json");
-    public static string VocabBpe => Path.Combine(Shared, "data", "gpt2", "vocab.bpe");
+    public static string EncoderJsonPath => Path.Combine(Shared, "data", "gpt2", "encoder.json");
+    public static string VocabBpePath => Path.Combine(Shared, "data", "gpt2", "vocab.bpe");
     public static string ShakespearePath => Path.Combine(Shared, "data", "tinyshakespeare", "input.txt");
     public static string Shakespeare => File.ReadAllText(ShakespearePath);
 
@@ -50,7 +50,7 @@ internal static class TokenizerTestData
     /// <summary>GPT-2's ranks in tiktoken's format (base64 of the token's bytes, a space, the id), made from encoder.json.</summary>
     public static byte[] Gpt2Tiktoken()
     {
-        var vocab = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(Encoder))!;
+        var vocab = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(EncoderJsonPath))!;
         var sb = new StringBuilder();
         foreach (var (token, id) in vocab.OrderBy(kv => kv.Value))
         {
