@@ -15,6 +15,8 @@ internal static class CommandLine
             var rest = args[1..];
             return args[0] switch
             {
+                "tokenize" => Commands.TokenizeCommand.Run(new Args(rest)),
+                "train-tokenizer" => Commands.TrainTokenizerCommand.Run(new Args(rest)),
                 _ => Unknown(args[0]),
             };
         }
