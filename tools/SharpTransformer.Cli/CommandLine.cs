@@ -20,6 +20,8 @@ internal static class CommandLine
                 "generate" => Commands.GenerateCommand.Run(new Args(rest)),
                 "eval-lm" => Commands.EvalLmCommand.Run(new Args(rest)),
                 "bench" => BenchCommand.Run(rest),
+                "tokenize" => Commands.TokenizeCommand.Run(new Args(rest)),
+                "train-tokenizer" => Commands.TrainTokenizerCommand.Run(new Args(rest)),
                 _ => Unknown(args[0]),
             };
         }

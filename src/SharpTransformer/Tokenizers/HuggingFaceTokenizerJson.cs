@@ -30,6 +30,8 @@ public static class HuggingFaceTokenizerJson
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new VocabularyFormatException(path, 1, null, "expected a JSON object.");
+            if (!root.TryGetProperty("model", out var modelEl) || modelEl.ValueKind != JsonValueKind.Object)
+                throw new VocabularyFormatException(path, null, "model", "no model object: this is not a Hugging Face tokenizer.json (a vocab.json or encoder.json needs its merges file).");
             var model = Required(root, "model", path);
             string type = Str(model, "type", path, "model.type");
             var added = ReadAdded(root, path);

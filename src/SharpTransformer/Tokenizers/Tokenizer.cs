@@ -44,7 +44,7 @@ public abstract class Tokenizer : ITokenizer
     public bool IsSpecial(int id) => (uint)id < (uint)_isSpecial.Length && _isSpecial[id];
 
     /// <summary>
-    /// Loads a tokenizer by the vocabulary file's name: <c>tokenizer.json</c> (Hugging Face, BPE or WordPiece model);
+    /// Loads a tokenizer by the vocabulary file's name: a <c>.json</c> file without merges is Hugging Face's <c>tokenizer.json</c> (BPE or WordPiece model);
     /// <c>*.txt</c> (a WordPiece <c>vocab.txt</c>, BERT pre-processing); <c>*.tiktoken</c> (tiktoken ranks, GPT-2 pre-tokenization);
     /// any other JSON map from token to id with <paramref name="mergesPath"/> (GPT-2's <c>encoder.json</c> + <c>vocab.bpe</c>, or
     /// Hugging Face's <c>vocab.json</c> + <c>merges.txt</c>).
@@ -58,7 +58,7 @@ public abstract class Tokenizer : ITokenizer
     {
         ArgumentNullException.ThrowIfNull(vocabPath);
         string name = Path.GetFileName(vocabPath);
-        if (name.Equals("tokenizer.json", StringComparison.OrdinalIgnoreCase) && mergesPath is null)
+        if (name.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && mergesPath is null)
             return HuggingFaceTokenizerJson.Load(vocabPath, lowercase);
         if (name.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) && mergesPath is null)
             return WordPieceTokenizer.FromVocabFile(vocabPath, new BertNormalization(Lowercase: lowercase));
