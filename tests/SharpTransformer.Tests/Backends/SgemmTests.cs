@@ -36,9 +36,32 @@ public class SgemmTests(ITestOutputHelper output)
         return d;
     }
 
+    public static TheoryData<bool, bool, int, bool> CombosAndPaths()
+    {
+        var d = new TheoryData<bool, bool, int, bool>();
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+                foreach (int t in new[] { 1, 2 })
+                    foreach (bool packedOnly in new[] { false, true })
+                        d.Add(ta, tb, t, packedOnly);
+        return d;
+    }
+
+    // packedOnly: the skinny paths (GEMV, dot tiles, in-place B) would take most of these shapes; switch them off so
+    // the packed driver's tails are covered too. Tests of one class run sequentially, so the static switch is safe.
+    private static void WithPaths(bool packedOnly, Action body)
+    {
+        SkinnyGemm.Disabled = packedOnly;
+        try { body(); }
+        finally { SkinnyGemm.Disabled = false; }
+    }
+
     [Theory]
-    [MemberData(nameof(Combos))]
-    public void EverySizeOneTo67(bool transA, bool transB, int threads)
+    [MemberData(nameof(CombosAndPaths))]
+    public void EverySizeOneTo67(bool transA, bool transB, int threads, bool packedOnly) =>
+        WithPaths(packedOnly, () => EverySize(transA, transB, threads));
+
+    private static void EverySize(bool transA, bool transB, int threads)
     {
         var rng = new Random(1000 + (transA ? 4 : 0) + (transB ? 2 : 0) + threads);
         for (int s = 1; s <= 67; s++)
@@ -79,11 +102,14 @@ public class SgemmTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [MemberData(nameof(Combos))]
-    public void Skinny(bool transA, bool transB, int threads)
+    [MemberData(nameof(CombosAndPaths))]
+    public void Skinny(bool transA, bool transB, int threads, bool packedOnly) =>
+        WithPaths(packedOnly, () => SkinnyShapes(transA, transB, threads));
+
+    private static void SkinnyShapes(bool transA, bool transB, int threads)
     {
         var rng = new Random(11 + (transA ? 4 : 0) + (transB ? 2 : 0) + threads);
-        foreach (int m in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 16 })
+        foreach (int m in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 16, 33, 64 })
             foreach (var (n, k) in new[] { (1, 1), (1, 300), (17, 5), (300, 1), (1000, 77), (129, 768), (2000, 300) })
                 Check(rng, transA, transB, m, n, k, threads, m % 2 == 0, n % 2 == 0);
         foreach (var (m, k) in new[] { (5, 7), (40, 300), (300, 40) })

@@ -34,14 +34,18 @@ internal abstract class GemmJob
 /// <summary>
 /// A tiny pool of dedicated worker threads for GEMM. Parallel.For would do, but GEMM needs a barrier between packing
 /// the shared A panels and using them, which is only safe when every worker is guaranteed its own thread, and the
-/// per-call cost matters for the many mid-sized multiplies of a transformer step.
+/// per-call cost matters for the many mid-sized multiplies of a transformer step: a worker spins for a short while
+/// after each job (as BLAS thread pools do) so back-to-back calls do not pay an OS wake-up each.
 /// One caller at a time uses the pool; a concurrent caller runs its job single-threaded instead of waiting.
 /// </summary>
 internal static class GemmThreads
 {
+    /// <summary>How long an idle worker spins for the next job before it blocks.</summary>
+    private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 20_000; // 50 µs
+
     private static readonly object Gate = new();
     private static Worker[] _workers = [];
-    private static readonly CountdownEvent Done = new(1);
+    private static int _pending;
 
     /// <summary>Runs <paramref name="job"/> on up to <paramref name="threads"/> workers and returns when all are done.</summary>
     public static void Run(GemmJob job, int threads)
@@ -62,16 +66,14 @@ internal static class GemmThreads
                 _workers = grown;
             }
             job.Workers = threads;
-            var done = Done;
-            done.Reset(threads - 1);
+            Volatile.Write(ref _pending, threads - 1);
+            for (int i = 0; i < threads - 1; i++) _workers[i].Start(job);
             Exception? error = null;
-            for (int i = 0; i < threads - 1; i++) _workers[i].Start(job, done);
             try { job.Execute(0); }
             catch (Exception e) { error = e; }
-            // Spin briefly: the other worker is normally within microseconds of finishing.
+            // The other workers are normally within microseconds of finishing: spin (yielding, never sleeping).
             var spin = new SpinWait();
-            while (!done.IsSet && !spin.NextSpinWillYield) spin.SpinOnce(sleep1Threshold: -1);
-            done.Wait();
+            while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
             for (int i = 0; i < threads - 1; i++) error ??= _workers[i].TakeError();
             if (error is not null) throw new AggregateException("Sgemm worker failed.", error);
         }
@@ -86,7 +88,7 @@ internal static class GemmThreads
         private readonly int _index;
         private readonly SemaphoreSlim _wake = new(0);
         private GemmJob? _job;
-        private CountdownEvent? _done;
+        private int _sleeping;
         private Exception? _error;
 
         public Worker(int index)
@@ -96,11 +98,10 @@ internal static class GemmThreads
             t.Start();
         }
 
-        public void Start(GemmJob job, CountdownEvent done)
+        public void Start(GemmJob job)
         {
-            _job = job;
-            _done = done;
-            _wake.Release();
+            Interlocked.Exchange(ref _job, job);
+            if (Interlocked.CompareExchange(ref _sleeping, 0, 1) == 1) _wake.Release();
         }
 
         public Exception? TakeError()
@@ -110,18 +111,35 @@ internal static class GemmThreads
             return e;
         }
 
+        private GemmJob? Take() => Volatile.Read(ref _job) is null ? null : Interlocked.Exchange(ref _job, null);
+
         private void Loop()
         {
             while (true)
             {
-                _wake.Wait();
-                var job = _job!;
-                var done = _done!;
-                _job = null;
-                _done = null;
+                var job = Take();
+                if (job is null)
+                {
+                    // Spin a little for the next job, then sleep until Start wakes us (re-checking after announcing it).
+                    long until = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+                    var spin = new SpinWait();
+                    while ((job = Take()) is null && System.Diagnostics.Stopwatch.GetTimestamp() < until) spin.SpinOnce(sleep1Threshold: -1);
+                    if (job is null)
+                    {
+                        Interlocked.Exchange(ref _sleeping, 1);
+                        job = Take();
+                        if (job is null)
+                        {
+                            _wake.Wait();
+                            Interlocked.Exchange(ref _sleeping, 0);
+                            continue; // take the job at the top (a stale release just loops)
+                        }
+                        Interlocked.Exchange(ref _sleeping, 0);
+                    }
+                }
                 try { job.Execute(_index); }
                 catch (Exception e) { _error = e; }
-                done.Signal();
+                Interlocked.Decrement(ref _pending);
             }
         }
     }

@@ -19,6 +19,9 @@ internal static unsafe class SkinnyGemm
     /// <summary>With B stored K×N, up to this many rows of op(A) read B in place instead of packing it.</summary>
     internal static int DirectMaxM = Env("SHARPT_GEMM_DIRECTMAXM", 64);
 
+    /// <summary>Tests set this to run every shape through the packed driver.</summary>
+    internal static bool Disabled;
+
     /// <summary>Up to this many output columns (with A row-major) use dot tiles over A's rows.</summary>
     private const int DotMaxN = 6;
 
@@ -33,7 +36,7 @@ internal static unsafe class SkinnyGemm
     public static bool TryRun(int level, bool transA, bool transB, int m, int n, int k, float* a, nint lda, float* b, nint ldb,
         float* c, nint ldc, bool accumulate, int threads)
     {
-        if (level < 2) return false;
+        if (level < 2 || Disabled) return false;
         if (m == 1 && !transB && level == 3)
         {
             float* x = a;
