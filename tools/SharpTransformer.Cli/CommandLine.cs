@@ -50,6 +50,8 @@ internal static class CommandLine
               generate             sample text from a checkpoint
               eval-lm              perplexity of a checkpoint on a text file
               bench gemm           GEMM throughput (GFLOP/s)
+              bench train-step     GPT-2 training step time (ms/step)
+              bench generate       KV-cached decoding speed (tokens/s)
               tokenize             encode a text file, one line of ids per input line
               train-tokenizer      learn a BPE or WordPiece vocabulary
             """);
