@@ -13,6 +13,7 @@ namespace SharpTransformer.Bench.Tokenizers;
 /// MB/s = 1.115394 / mean seconds. Both sides keep their per-word caches warm across iterations.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class TokenizerEncodeBenchmarks
 {
     private string _text = "";

@@ -25,31 +25,10 @@ internal static class BertPreTokenizer
     public static void Scan<TSink>(ReadOnlySpan<char> text, int offset, BertNormalization options, bool track, TSink sink)
         where TSink : IBertWordSink
     {
-        int cap = Math.Max(16, text.Length * 2 + 8);
-        var buf = new char[Math.Min(cap, 1 << 12)];
-        int[] starts = track ? new int[buf.Length] : [];
-        int[] ends = track ? new int[buf.Length] : [];
-        int n = 0;
+        var wb = new WordBuffer<TSink>(sink, track, Math.Min(Math.Max(16, text.Length + 8), 1 << 12));
         bool lower = options.Lowercase, strip = options.StripsAccents, clean = options.CleanText, cjk = options.HandleChineseChars;
         Span<char> tmp = stackalloc char[24];
         Span<char> pair = stackalloc char[2];
-
-        void Flush()
-        {
-            if (n > 0) sink.Word(buf.AsSpan(0, n), starts.AsSpan(0, track ? n : 0), ends.AsSpan(0, track ? n : 0));
-            n = 0;
-        }
-        void Push(char c, int s, int e)
-        {
-            if (n == buf.Length)
-            {
-                Array.Resize(ref buf, n * 2);
-                if (track) { Array.Resize(ref starts, n * 2); Array.Resize(ref ends, n * 2); }
-            }
-            buf[n] = c;
-            if (track) { starts[n] = s; ends[n] = e; }
-            n++;
-        }
 
         int i = 0;
         while (i < text.Length)
@@ -60,10 +39,20 @@ internal static class BertPreTokenizer
                 byte cls = s_ascii[ch];
                 int s0 = offset + i;
                 i++;
-                if (cls == Word) Push(lower && (uint)(ch - 'A') <= 'Z' - 'A' ? (char)(ch | 0x20) : ch, s0, s0 + 1);
-                else if (cls == White) Flush();
-                else if (cls == Punct) { Flush(); Push(ch, s0, s0 + 1); Flush(); }
-                else if (!clean) { if (ch is '\v' or '\f') Flush(); else Push(ch, s0, s0 + 1); }
+                if (cls == Word)
+                {
+                    wb.Push(lower && (uint)(ch - 'A') <= 'Z' - 'A' ? (char)(ch | 0x20) : ch, s0, s0 + 1);
+                    // The common case: a run of ASCII letters and digits.
+                    while (i < text.Length && text[i] < 128 && s_ascii[text[i]] == Word)
+                    {
+                        char c2 = text[i];
+                        wb.Push(lower && (uint)(c2 - 'A') <= 'Z' - 'A' ? (char)(c2 | 0x20) : c2, offset + i, offset + i + 1);
+                        i++;
+                    }
+                }
+                else if (cls == White) wb.Flush();
+                else if (cls == Punct) { wb.Flush(); wb.Push(ch, s0, s0 + 1); wb.Flush(); }
+                else if (!clean) { if (ch is '\v' or '\f') wb.Flush(); else wb.Push(ch, s0, s0 + 1); }
                 continue;
             }
 
@@ -77,15 +66,15 @@ internal static class BertPreTokenizer
             if (clean)
             {
                 if (cp == 0xFFFD || IsControl(cp)) continue;
-                if (IsWhiteSpace(cp)) { Flush(); continue; }
+                if (IsWhiteSpace(cp)) { wb.Flush(); continue; }
             }
             if (cp <= 0xFFFF && char.IsSurrogate((char)cp))
             {
-                Push((char)cp, start, end); // a lone surrogate, kept only when CleanText is off
+                wb.Push((char)cp, start, end); // a lone surrogate, kept only when CleanText is off
                 continue;
             }
             bool chinese = cjk && IsChineseChar(cp);
-            if (chinese) Flush();
+            if (chinese) wb.Flush();
 
             int m = strip ? UnicodeDecomposition.Decompose(cp, tmp) : new Rune(cp).EncodeToUtf16(tmp);
             for (int k = 0; k < m;)
@@ -95,19 +84,44 @@ internal static class BertPreTokenizer
                 if (strip && Rune.GetUnicodeCategory(rune) == UnicodeCategory.NonSpacingMark) continue;
                 if (lower)
                 {
-                    if (rune.Value == 0x130) { Emit('i', start, end); Emit('\u0307', start, end); continue; }
+                    if (rune.Value == 0x130) { wb.Emit('i', start, end); wb.Emit('\u0307', start, end); continue; }
                     rune = Rune.ToLowerInvariant(rune);
                 }
-                if (rune.IsBmp) { Emit((char)rune.Value, start, end); continue; }
+                if (rune.IsBmp) { wb.Emit((char)rune.Value, start, end); continue; }
                 rune.EncodeToUtf16(pair);
-                if (IsPunctuation(rune.Value)) { Flush(); Push(pair[0], start, end); Push(pair[1], start, end); Flush(); }
-                else { Push(pair[0], start, end); Push(pair[1], start, end); }
+                if (IsPunctuation(rune.Value)) { wb.Flush(); wb.Push(pair[0], start, end); wb.Push(pair[1], start, end); wb.Flush(); }
+                else { wb.Push(pair[0], start, end); wb.Push(pair[1], start, end); }
             }
-            if (chinese) Flush();
+            if (chinese) wb.Flush();
         }
-        Flush();
+        wb.Flush();
+    }
 
-        void Emit(char c, int s, int e)
+    /// <summary>The word being built and where it goes: a struct so the hot loop keeps its fields in locals.</summary>
+    private struct WordBuffer<TSink>(TSink sink, bool track, int capacity) where TSink : IBertWordSink
+    {
+        private char[] _buf = new char[capacity];
+        private int[] _starts = track ? new int[capacity] : [];
+        private int[] _ends = track ? new int[capacity] : [];
+        private int _n;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Push(char c, int s, int e)
+        {
+            if (_n == _buf.Length) Grow();
+            _buf[_n] = c;
+            if (track) { _starts[_n] = s; _ends[_n] = e; }
+            _n++;
+        }
+
+        public void Flush()
+        {
+            if (_n > 0) sink.Word(_buf.AsSpan(0, _n), _starts.AsSpan(0, track ? _n : 0), _ends.AsSpan(0, track ? _n : 0));
+            _n = 0;
+        }
+
+        /// <summary>Adds one normalized BMP character: white space ends the word, punctuation is a word of its own.</summary>
+        public void Emit(char c, int s, int e)
         {
             if (c < 128)
             {
@@ -120,6 +134,12 @@ internal static class BertPreTokenizer
             if (IsWhiteSpace(c)) Flush();
             else if (IsPunctuation(c)) { Flush(); Push(c, s, e); Flush(); }
             else Push(c, s, e);
+        }
+
+        private void Grow()
+        {
+            Array.Resize(ref _buf, _n * 2);
+            if (track) { Array.Resize(ref _starts, _n * 2); Array.Resize(ref _ends, _n * 2); }
         }
     }
 

@@ -10,7 +10,6 @@ internal static class TokenizerTestData
 {
     private static readonly Lazy<string> s_shared = new(FindShared);
     private static readonly Lazy<ByteLevelBpeTokenizer> s_gpt2 = new(() => ByteLevelBpeTokenizer.FromFiles(EncoderJsonPath, VocabBpePath));
-    private static readonly Lazy<TiktokenTokenizer> s_oracle = new(() => TiktokenTokenizer.CreateForModel("gpt2", new MemoryStream(Gpt2Tiktoken())));
     private static readonly Lazy<TiktokenTokenizer> s_oraclePlain = new(() => TiktokenTokenizer.Create(
         new MemoryStream(Gpt2Tiktoken()), new RegexPreTokenizer(new Regex(Gpt2Pattern, RegexOptions.Compiled), null), normalizer: null, specialTokens: null));
 
@@ -26,10 +25,12 @@ internal static class TokenizerTestData
     /// <summary>Our GPT-2 tokenizer, loaded once.</summary>
     public static ByteLevelBpeTokenizer Gpt2 => s_gpt2.Value;
 
-    /// <summary>tiktoken's algorithm (Microsoft.ML.Tokenizers) over GPT-2's ranks; reads &lt;|endoftext|&gt; in text as the special token.</summary>
-    public static TiktokenTokenizer Oracle => s_oracle.Value;
-
-    /// <summary>The same without special tokens: &lt;|endoftext|&gt; is plain text.</summary>
+    /// <summary>
+    /// tiktoken's algorithm (Microsoft.ML.Tokenizers' TiktokenTokenizer) over GPT-2's ranks with GPT-2's pattern and no
+    /// special tokens, so &lt;|endoftext|&gt; is plain text. (Its special-token variant, CreateForModel("gpt2"), was seen
+    /// to encode &lt;|endoftext|&gt; as plain text in a few calls when other tests ran alongside, so special tokens are
+    /// checked by splitting the text around them instead.)
+    /// </summary>
     public static TiktokenTokenizer OraclePlain => s_oraclePlain.Value;
 
     /// <summary>The SST-2 sentences of train.tsv and dev.tsv (header skipped, label column removed).</summary>
