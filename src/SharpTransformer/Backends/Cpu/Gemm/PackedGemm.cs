@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace SharpTransformer.Backends.Cpu;
@@ -20,6 +21,7 @@ internal sealed unsafe class PackedGemm : GemmJob
     private const int McMax = 512;         // Ã block MC×KC ≤ 512 KiB of the 1 MiB L2
     private const int AGroupFloats = 1 << 20; // shared Ã buffer: at most 4 MiB (K groups beyond)
     private const int NcFloats = 96 * 1024; // C chunk MC×NC ≤ 384 KiB
+    internal static int PackPanels = int.TryParse(Environment.GetEnvironmentVariable("SHARPT_PB"), out int pb) ? pb : 4;
 
     [ThreadStatic] private static PinnedBuffer? t_a;
     [ThreadStatic] private static PinnedBuffer? t_b;
@@ -87,10 +89,11 @@ internal sealed unsafe class PackedGemm : GemmJob
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int worker)
     {
         int mr = _mr, nr = _nr, kc = _kc;
-        float* bPack = PinnedBuffer.Get(ref t_b, kc * nr + 64);
+        float* bPack = PinnedBuffer.Get(ref t_b, PackPanels * kc * nr + 64);
         float* tile = stackalloc float[12 * 32 + 16];
         tile = (float*)(((nint)tile + 63) & ~(nint)63);
         int workers = Workers;
@@ -133,10 +136,26 @@ internal sealed unsafe class PackedGemm : GemmJob
                         {
                             int j0 = jr * nr, cols = Math.Min(nr, _n - j0);
                             float* bSrc = _transB ? _b + (nint)j0 * _ldb + p0 : _b + (nint)p0 * _ldb + j0;
-                            float* bp = bPack;
+                            float* bp;
                             nint bStride = nr;
-                            if (_directB && cols == nr) { bp = bSrc; bStride = _ldb; } // skinny M: read B in place
-                            else GemmPack.PackB(_transB, bSrc, _ldb, kcb, cols, nr, bPack);
+                            if (_directB)
+                            {
+                                // Skinny M: read B in place (only the ragged last panel is packed).
+                                if (cols == nr) { bp = bSrc; bStride = _ldb; }
+                                else { GemmPack.PackB(_transB, bSrc, _ldb, kcb, cols, nr, bPack); bp = bPack; }
+                            }
+                            else
+                            {
+                                // Pack PackPanels panels at once: each B row (K×N) is then read in runs of several
+                                // cache lines per TLB lookup, instead of 128 bytes per panel.
+                                int q = (jr - jc) % PackPanels;
+                                if (q == 0)
+                                {
+                                    int panels = Math.Min(PackPanels, jcEnd - jr);
+                                    GemmPack.PackBPanels(_transB, bSrc, _ldb, kcb, Math.Min(panels * nr, _n - j0), nr, panels, bPack);
+                                }
+                                bp = bPack + q * kcb * nr;
+                            }
                             for (int ir = ir0; ir < ir1; ir++)
                             {
                                 int r0 = ir * mr, rows = Math.Min(mr, rowsM - r0);
