@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace SharpTransformer.Backends.Cpu;
@@ -20,6 +21,7 @@ internal sealed unsafe class PackedGemm : GemmJob
     private const int McMax = 512;         // Ã block MC×KC ≤ 512 KiB of the 1 MiB L2
     private const int AGroupFloats = 1 << 20; // shared Ã buffer: at most 4 MiB (K groups beyond)
     private const int NcFloats = 96 * 1024; // C chunk MC×NC ≤ 384 KiB
+    internal static int PackPanels = int.TryParse(Environment.GetEnvironmentVariable("SHARPT_PB"), out int pb) ? pb : 4;
 
     [ThreadStatic] private static PinnedBuffer? t_a;
     [ThreadStatic] private static PinnedBuffer? t_b;
@@ -32,7 +34,8 @@ internal sealed unsafe class PackedGemm : GemmJob
     private nint _lda, _ldb, _ldc;
 
     // Plan
-    private int _level, _mr, _nr, _kc, _kBlocks, _mc, _mBlocks, _kbPerGroup, _kGroups, _nPanels, _ncPanels;
+    private int _level, _mr, _nr, _kc, _kBlocks, _mc, _mBlocks, _kbPerGroup, _kGroups, _nPanels, _chunkPanels;
+    private int[] _nextChunk = new int[4]; // per (M block, K group) round: the next column chunk to hand out
     private bool _splitN, _directB;
     private float* _aPack;
 
@@ -68,12 +71,17 @@ internal sealed unsafe class PackedGemm : GemmJob
         job._kbPerGroup = Math.Max(1, AGroupFloats / (mcPad * kc));
         job._kGroups = (job._kBlocks + job._kbPerGroup - 1) / job._kbPerGroup;
         job._nPanels = (n + job._nr - 1) / job._nr;
-        job._ncPanels = Math.Max(1, NcFloats / (mc * job._nr));
+        int ncPanels = Math.Max(1, NcFloats / (mc * job._nr));
 
         int mPanels = (Math.Min(m, mc) + job._mr - 1) / job._mr;
         job._splitN = job._nPanels >= 2 * threads || job._nPanels >= mPanels;
         int parts = job._splitN ? job._nPanels : mPanels;
         threads = Math.Max(1, Math.Min(threads, parts));
+        // With several workers, about 4 chunks each so the dynamic hand-out can even out delays.
+        job._chunkPanels = threads == 1 || !job._splitN ? ncPanels : Math.Clamp(job._nPanels / (4 * threads), 1, ncPanels);
+        int rounds = job._mBlocks * job._kGroups;
+        if (job._nextChunk.Length < rounds) job._nextChunk = new int[rounds];
+        Array.Clear(job._nextChunk, 0, rounds);
 
         job._aPack = PinnedBuffer.Get(ref t_a, Math.Min(job._kbPerGroup, job._kBlocks) * kc * mcPad + 64);
         try
@@ -87,23 +95,25 @@ internal sealed unsafe class PackedGemm : GemmJob
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int worker)
     {
-        int mr = _mr, nr = _nr, kc = _kc;
-        float* bPack = PinnedBuffer.Get(ref t_b, kc * nr + 64);
+        int mr = _mr, kc = _kc;
+        float* bPack = PinnedBuffer.Get(ref t_b, PackPanels * kc * _nr + 64);
         float* tile = stackalloc float[12 * 32 + 16];
         tile = (float*)(((nint)tile + 63) & ~(nint)63);
         int workers = Workers;
+        int round = 0;
 
         for (int mBlock = 0; mBlock < _mBlocks; mBlock++)
         {
             int i0 = mBlock * _mc;
             int rowsM = Math.Min(_mc, _m - i0);
             int mPanels = (rowsM + mr - 1) / mr;
-            for (int g = 0; g < _kGroups; g++)
+            for (int g = 0; g < _kGroups; g++, round++)
             {
                 int kb0 = g * _kbPerGroup, kb1 = Math.Min(_kBlocks, kb0 + _kbPerGroup);
-                if (mBlock > 0 || g > 0) Barrier(); // everyone is done with the previous Ã
+                if (round > 0) Barrier(); // everyone is done with the previous Ã
 
                 // Pack Ã for this (M block, K group): tasks are (k block, panel) pairs, split evenly.
                 int tasks = (kb1 - kb0) * mPanels;
@@ -117,34 +127,64 @@ internal sealed unsafe class PackedGemm : GemmJob
                 }
                 Barrier();
 
-                // This worker's share of C.
-                int jr0 = 0, jr1 = _nPanels, ir0 = 0, ir1 = mPanels;
-                if (_splitN) { jr0 = _nPanels * worker / workers; jr1 = _nPanels * (worker + 1) / workers; }
-                else { ir0 = mPanels * worker / workers; ir1 = mPanels * (worker + 1) / workers; }
-
-                for (int jc = jr0; jc < jr1; jc += _ncPanels)
+                if (_splitN)
                 {
-                    int jcEnd = Math.Min(jr1, jc + _ncPanels);
-                    for (int kbi = kb0; kbi < kb1; kbi++)
+                    // Column chunks are handed out dynamically, so a worker the OS delays does not hold the others up.
+                    int chunks = (_nPanels + _chunkPanels - 1) / _chunkPanels;
+                    for (int ch; (ch = Interlocked.Increment(ref _nextChunk[round]) - 1) < chunks;)
                     {
-                        int p0 = kbi * kc, kcb = Math.Min(kc, _k - p0);
-                        bool acc = _accumulate || kbi > 0;
-                        for (int jr = jc; jr < jcEnd; jr++)
-                        {
-                            int j0 = jr * nr, cols = Math.Min(nr, _n - j0);
-                            float* bSrc = _transB ? _b + (nint)j0 * _ldb + p0 : _b + (nint)p0 * _ldb + j0;
-                            float* bp = bPack;
-                            nint bStride = nr;
-                            if (_directB && cols == nr) { bp = bSrc; bStride = _ldb; } // skinny M: read B in place
-                            else GemmPack.PackB(_transB, bSrc, _ldb, kcb, cols, nr, bPack);
-                            for (int ir = ir0; ir < ir1; ir++)
-                            {
-                                int r0 = ir * mr, rows = Math.Min(mr, rowsM - r0);
-                                float* cp = _c + (nint)(i0 + r0) * _ldc + j0;
-                                Tile(APanel(kb0, kbi, ir, mPanels), PanelRows(rows), rows, bp, bStride, cols, kcb, cp, acc, tile);
-                            }
-                        }
+                        int jc = ch * _chunkPanels;
+                        Chunk(jc, Math.Min(_nPanels, jc + _chunkPanels), 0, mPanels, i0, rowsM, mPanels, kb0, kb1, bPack, tile);
                     }
+                }
+                else
+                {
+                    int ir0 = mPanels * worker / workers, ir1 = mPanels * (worker + 1) / workers;
+                    for (int jc = 0; jc < _nPanels; jc += _chunkPanels)
+                        Chunk(jc, Math.Min(_nPanels, jc + _chunkPanels), ir0, ir1, i0, rowsM, mPanels, kb0, kb1, bPack, tile);
+                }
+            }
+        }
+    }
+
+    // C[row panels ir0..ir1, column panels jc..jcEnd] over the K group: the C chunk stays in L2 across its k blocks.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Chunk(int jc, int jcEnd, int ir0, int ir1, int i0, int rowsM, int mPanels, int kb0, int kb1, float* bPack, float* tile)
+    {
+        int mr = _mr, nr = _nr, kc = _kc;
+        for (int kbi = kb0; kbi < kb1; kbi++)
+        {
+            int p0 = kbi * kc, kcb = Math.Min(kc, _k - p0);
+            bool acc = _accumulate || kbi > 0;
+            for (int jr = jc; jr < jcEnd; jr++)
+            {
+                int j0 = jr * nr, cols = Math.Min(nr, _n - j0);
+                float* bSrc = _transB ? _b + (nint)j0 * _ldb + p0 : _b + (nint)p0 * _ldb + j0;
+                float* bp;
+                nint bStride = nr;
+                if (_directB)
+                {
+                    // Skinny M: read B in place (only the ragged last panel is packed).
+                    if (cols == nr) { bp = bSrc; bStride = _ldb; }
+                    else { GemmPack.PackB(_transB, bSrc, _ldb, kcb, cols, nr, bPack); bp = bPack; }
+                }
+                else
+                {
+                    // Pack PackPanels panels at once: each B row (K×N) is then read in runs of several cache lines
+                    // per TLB lookup, instead of 128 bytes per panel.
+                    int q = (jr - jc) % PackPanels;
+                    if (q == 0)
+                    {
+                        int panels = Math.Min(PackPanels, jcEnd - jr);
+                        GemmPack.PackBPanels(_transB, bSrc, _ldb, kcb, Math.Min(panels * nr, _n - j0), nr, panels, bPack);
+                    }
+                    bp = bPack + q * kcb * nr;
+                }
+                for (int ir = ir0; ir < ir1; ir++)
+                {
+                    int r0 = ir * mr, rows = Math.Min(mr, rowsM - r0);
+                    float* cp = _c + (nint)(i0 + r0) * _ldc + j0;
+                    Tile(APanel(kb0, kbi, ir, mPanels), PanelRows(rows), rows, bp, bStride, cols, kcb, cp, acc, tile);
                 }
             }
         }

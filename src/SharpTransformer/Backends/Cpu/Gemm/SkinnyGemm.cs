@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace SharpTransformer.Backends.Cpu;
@@ -123,6 +124,7 @@ internal static unsafe class SkinnyGemm
             _accumulate = accumulate;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(int worker)
         {
             int nr = _level == 3 ? 6 : 3;
@@ -221,6 +223,7 @@ internal static unsafe class SkinnyGemm
             _n = n; _k = k; _x = x; _b = b; _ldb = ldb; _y = y; _accumulate = accumulate;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(int worker)
         {
             int strips = (_n + 255) / 256;
