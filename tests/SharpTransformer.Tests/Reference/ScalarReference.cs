@@ -1,35 +1,97 @@
 using SharpTransformer.Backends;
+using SharpTransformer.Tensors;
 
 namespace SharpTransformer.Tests.Reference;
 
 /// <summary>
-/// The executable specification of the backend kernels: plain double-precision loops, written for clarity, not speed.
-/// Kernels must match these on random shapes.
+/// The executable specification of every non-fused <see cref="IBackend"/> primitive: plain loops over multi-indices,
+/// in double precision, reading inputs through their <see cref="Layout"/> exactly as the interface documents it.
+/// Nothing here is vectorised, parallel or clever; every kernel must agree with it within the tolerance its test states.
+/// Storage is modelled as a host array; a layout addresses it by shape, strides and offset.
 /// </summary>
-internal static class ScalarReference
+public static class ScalarReference
 {
-    public static double Erf(double x)
+    // ---------------------------------------------------------------- indexing
+
+    /// <summary>Every multi-index of <paramref name="shape"/> in row-major order (one empty index for a scalar).</summary>
+    public static IEnumerable<int[]> Indices(int[] shape)
     {
-        // Maclaurin series for |x| < 3, continued fraction of erfc beyond: both converge to double precision here.
-        double ax = Math.Abs(x);
-        if (ax < 3)
+        long count = 1;
+        foreach (var d in shape) count *= d;
+        var idx = new int[shape.Length];
+        for (long n = 0; n < count; n++)
         {
-            double sum = 0, term = ax;
-            for (int n = 0; n < 200; n++)
+            yield return (int[])idx.Clone();
+            for (int d = shape.Length - 1; d >= 0; d--)
             {
-                sum += term / (2 * n + 1);
-                term *= -ax * ax / (n + 1);
-                if (Math.Abs(term) < 1e-17) break;
+                if (++idx[d] < shape[d]) break;
+                idx[d] = 0;
             }
-            return Math.Sign(x) * 2 / Math.Sqrt(Math.PI) * sum;
         }
-        double f = 0;
-        for (int k = 60; k >= 1; k--) f = k / 2.0 / (ax + f);
-        double erfc = Math.Exp(-ax * ax) / Math.Sqrt(Math.PI) / (ax + f);
-        return Math.Sign(x) * (1 - erfc);
     }
 
-    public static double Unary(UnaryOp op, double x, double a) => op switch
+    /// <summary>Storage position of a multi-index: offset + sum(index[d] * stride[d]).</summary>
+    public static int At(in Layout l, int[] index)
+    {
+        int o = l.Offset;
+        for (int d = 0; d < index.Length; d++) o += index[d] * l.Strides[d];
+        return o;
+    }
+
+    /// <summary>Number of elements of a shape.</summary>
+    public static int Numel(int[] shape)
+    {
+        int n = 1;
+        foreach (var d in shape) n *= d;
+        return n;
+    }
+
+    // ---------------------------------------------------------------- scalar maths
+
+    /// <summary>
+    /// Error function to about 1e-15: for |x| &lt; 3 the all-positive series
+    /// erf x = 2/sqrt(pi) e^(-x^2) sum_n (2x^2)^n x / (1*3*...*(2n+1)) (no cancellation);
+    /// beyond, 1 - erfc x with erfc from its continued fraction (evaluated bottom-up).
+    /// </summary>
+    public static double Erf(double x)
+    {
+        if (double.IsNaN(x)) return double.NaN;
+        double a = Math.Abs(x);
+        double r;
+        if (a < 3.0)
+        {
+            double term = a, sum = a, x2 = 2 * a * a;
+            for (int n = 1; n < 200; n++)
+            {
+                term *= x2 / (2 * n + 1);
+                sum += term;
+                if (term < sum * 1e-17) break;
+            }
+            r = 2.0 / Math.Sqrt(Math.PI) * Math.Exp(-a * a) * sum;
+        }
+        else
+        {
+            // erfc a = e^(-a^2)/sqrt(pi) * 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + 2/(a + ...)))))
+            double f = a;
+            for (int k = 120; k >= 1; k--) f = a + k / 2.0 / f;
+            r = 1.0 - Math.Exp(-a * a) / Math.Sqrt(Math.PI) / f;
+        }
+        return x < 0 ? -r : r;
+    }
+
+    /// <summary>Standard normal cdf.</summary>
+    public static double Phi(double x) => 0.5 * (1.0 + Erf(x / Math.Sqrt(2.0)));
+
+    /// <summary>Standard normal density.</summary>
+    public static double PhiDensity(double x) => Math.Exp(-0.5 * x * x) / Math.Sqrt(2.0 * Math.PI);
+
+    private const double GeluC = 0.044715;
+    private static readonly double Sqrt2OverPi = Math.Sqrt(2.0 / Math.PI);
+
+    private static double Sigmoid(double x) => 1.0 / (1.0 + Math.Exp(-x));
+
+    /// <summary>y = op(x, arg) as documented on <see cref="UnaryOp"/>.</summary>
+    public static double Unary(UnaryOp op, double x, double arg = 0) => op switch
     {
         UnaryOp.Identity => x,
         UnaryOp.Neg => -x,
@@ -37,30 +99,61 @@ internal static class ScalarReference
         UnaryOp.Log => Math.Log(x),
         UnaryOp.Sqrt => Math.Sqrt(x),
         UnaryOp.Tanh => Math.Tanh(x),
-        UnaryOp.Sigmoid => 1 / (1 + Math.Exp(-x)),
-        UnaryOp.Relu => Math.Max(x, 0),
-        UnaryOp.Gelu => 0.5 * x * (1 + Erf(x / Math.Sqrt(2))),
-        UnaryOp.GeluTanh => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),
-        UnaryOp.Silu => x / (1 + Math.Exp(-x)),
+        UnaryOp.Sigmoid => Sigmoid(x),
+        UnaryOp.Relu => x > 0 ? x : 0.0,
+        UnaryOp.Gelu => x * Phi(x),
+        UnaryOp.GeluTanh => 0.5 * x * (1.0 + Math.Tanh(Sqrt2OverPi * (x + GeluC * x * x * x))),
+        UnaryOp.Silu => x * Sigmoid(x),
         UnaryOp.Abs => Math.Abs(x),
         UnaryOp.Square => x * x,
-        UnaryOp.Reciprocal => 1 / x,
-        UnaryOp.AddScalar => x + a,
-        UnaryOp.MulScalar => x * a,
-        UnaryOp.PowScalar => Math.Pow(x, a),
-        UnaryOp.RDivScalar => a / x,
-        UnaryOp.ClampMin => Math.Max(x, a),
-        UnaryOp.ClampMax => Math.Min(x, a),
-        _ => throw new ArgumentOutOfRangeException(nameof(op)),
+        UnaryOp.Reciprocal => 1.0 / x,
+        UnaryOp.AddScalar => x + arg,
+        UnaryOp.MulScalar => x * arg,
+        UnaryOp.PowScalar => Math.Pow(x, arg),
+        UnaryOp.RDivScalar => arg / x,
+        UnaryOp.ClampMin => Math.Max(x, arg),
+        UnaryOp.ClampMax => Math.Min(x, arg),
+        _ => throw new ArgumentOutOfRangeException(nameof(op), op, null),
     };
 
-    /// <summary>d op/dx by a central difference in double (h small enough for 1e-6 relative accuracy on smooth ops).</summary>
-    public static double UnaryDerivative(UnaryOp op, double x, double a)
+    /// <summary>
+    /// d op(x, arg) / dx. Where the function is not differentiable the convention of the kernels' contract is used:
+    /// relu' (0) = 0, |x|' (0) = 0, a clamp passes the gradient at its bound (as torch.clamp), d x^0 = 0.
+    /// </summary>
+    public static double UnaryDerivative(UnaryOp op, double x, double arg = 0)
     {
-        const double h = 1e-5;
-        return (Unary(op, x + h, a) - Unary(op, x - h, a)) / (2 * h);
+        switch (op)
+        {
+            case UnaryOp.Identity: case UnaryOp.AddScalar: return 1;
+            case UnaryOp.Neg: return -1;
+            case UnaryOp.Exp: return Math.Exp(x);
+            case UnaryOp.Log: return 1 / x;
+            case UnaryOp.Sqrt: return 0.5 / Math.Sqrt(x);
+            case UnaryOp.Tanh: { double t = Math.Tanh(x); return 1 - t * t; }
+            case UnaryOp.Sigmoid: { double s = Sigmoid(x); return s * (1 - s); }
+            case UnaryOp.Relu: return x > 0 ? 1 : 0;
+            case UnaryOp.Gelu: return Phi(x) + x * PhiDensity(x);
+            case UnaryOp.GeluTanh:
+                {
+                    double u = Sqrt2OverPi * (x + GeluC * x * x * x);
+                    double t = Math.Tanh(u);
+                    double du = Sqrt2OverPi * (1 + 3 * GeluC * x * x);
+                    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du;
+                }
+            case UnaryOp.Silu: { double s = Sigmoid(x); return s + x * s * (1 - s); }
+            case UnaryOp.Abs: return x > 0 ? 1 : x < 0 ? -1 : 0;
+            case UnaryOp.Square: return 2 * x;
+            case UnaryOp.Reciprocal: return -1 / (x * x);
+            case UnaryOp.MulScalar: return arg;
+            case UnaryOp.PowScalar: return arg == 0 ? 0 : arg * Math.Pow(x, arg - 1);
+            case UnaryOp.RDivScalar: return -arg / (x * x);
+            case UnaryOp.ClampMin: return x >= arg ? 1 : 0;
+            case UnaryOp.ClampMax: return x <= arg ? 1 : 0;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+        }
     }
 
+    /// <summary>y = op(a, b) as documented on <see cref="BinaryOp"/>.</summary>
     public static double Binary(BinaryOp op, double a, double b) => op switch
     {
         BinaryOp.Add => a + b,
@@ -73,62 +166,188 @@ internal static class ScalarReference
         BinaryOp.Equal => a == b ? 1 : 0,
         BinaryOp.Greater => a > b ? 1 : 0,
         BinaryOp.Less => a < b ? 1 : 0,
-        _ => throw new ArgumentOutOfRangeException(nameof(op)),
+        _ => throw new ArgumentOutOfRangeException(nameof(op), op, null),
     };
 
-    /// <summary>C = op(A) op(B) for row-major float arrays.</summary>
-    public static double[] MatMul(float[] a, float[] b, int m, int k, int n, bool ta, bool tb)
+    // ---------------------------------------------------------------- primitives
+
+    /// <summary>IBackend.Unary: contiguous y[i] = op(x at i-th multi-index of xl).</summary>
+    public static double[] Unary(UnaryOp op, float[] x, in Layout xl, float arg = 0f)
     {
-        var c = new double[m * n];
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
+        var y = new double[Numel(xl.Shape)];
+        int i = 0;
+        foreach (var idx in Indices(xl.Shape)) y[i++] = Unary(op, x[At(xl, idx)], arg);
+        return y;
+    }
+
+    /// <summary>IBackend.UnaryBackward: dx[i] = dy[i] * op'(x[i]) over n contiguous elements.</summary>
+    public static double[] UnaryBackward(UnaryOp op, float[] x, float[] dy, int n, float arg = 0f)
+    {
+        var dx = new double[n];
+        for (int i = 0; i < n; i++) dx[i] = dy[i] * UnaryDerivative(op, x[i], arg);
+        return dx;
+    }
+
+    /// <summary>IBackend.Binary: both layouts have y's shape (broadcast by stride 0); y contiguous.</summary>
+    public static double[] Binary(BinaryOp op, float[] a, in Layout al, float[] b, in Layout bl)
+    {
+        var y = new double[Numel(al.Shape)];
+        int i = 0;
+        foreach (var idx in Indices(al.Shape)) y[i++] = Binary(op, a[At(al, idx)], b[At(bl, idx)]);
+        return y;
+    }
+
+    /// <summary>IBackend.Where: y = cond != 0 ? a : b, all three layouts of y's shape.</summary>
+    public static double[] Where(float[] cond, in Layout cl, float[] a, in Layout al, float[] b, in Layout bl)
+    {
+        var y = new double[Numel(cl.Shape)];
+        int i = 0;
+        foreach (var idx in Indices(cl.Shape)) y[i++] = cond[At(cl, idx)] != 0f ? a[At(al, idx)] : b[At(bl, idx)];
+        return y;
+    }
+
+    /// <summary>
+    /// IBackend.Reduce: y contiguous with <paramref name="axis"/> of size 1. Sum adds in double; Max and Min pick the
+    /// extreme value; ArgMax gives the index of the first largest element (as a double).
+    /// </summary>
+    public static double[] Reduce(ReduceOp op, float[] x, in Layout xl, int axis)
+    {
+        var outShape = (int[])xl.Shape.Clone();
+        int len = outShape[axis];
+        outShape[axis] = 1;
+        var y = new double[Numel(outShape)];
+        int i = 0;
+        foreach (var idx in Indices(outShape))
+        {
+            var src = (int[])idx.Clone();
+            double acc = op switch { ReduceOp.Sum => 0, ReduceOp.Max or ReduceOp.ArgMax => double.NegativeInfinity, _ => double.PositiveInfinity };
+            int best = 0;
+            for (int a = 0; a < len; a++)
             {
-                double s = 0;
-                for (int p = 0; p < k; p++) s += (double)(ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
-                c[i * n + j] = s;
+                src[axis] = a;
+                double v = x[At(xl, src)];
+                switch (op)
+                {
+                    case ReduceOp.Sum: acc += v; break;
+                    case ReduceOp.Max: acc = Math.Max(acc, v); break;
+                    case ReduceOp.Min: acc = Math.Min(acc, v); break;
+                    case ReduceOp.ArgMax: if (a == 0 || v > acc) { acc = v; best = a; } break;
+                }
             }
-        return c;
-    }
-
-    public static double[] Softmax(float[] x, int rows, int cols, bool log)
-    {
-        var y = new double[x.Length];
-        for (int r = 0; r < rows; r++)
-        {
-            double max = double.NegativeInfinity;
-            for (int c = 0; c < cols; c++) max = Math.Max(max, x[r * cols + c]);
-            double s = 0;
-            for (int c = 0; c < cols; c++) s += Math.Exp(x[r * cols + c] - max);
-            for (int c = 0; c < cols; c++) y[r * cols + c] = log ? x[r * cols + c] - max - Math.Log(s) : Math.Exp(x[r * cols + c] - max) / s;
+            y[i++] = op == ReduceOp.ArgMax ? best : acc;
         }
         return y;
     }
 
-    public static double[] LayerNorm(float[] x, float[] w, float[] b, int rows, int cols, double eps, bool rms)
+    /// <summary>
+    /// IBackend.MatMul: y[..., i, j] = sum_p a[..., i, p] * b[..., p, j] (+ y0 when accumulating), batch dimensions equal,
+    /// any strides (transposes, broadcast batches) read through the layouts. Returns y contiguous (..., M, N).
+    /// </summary>
+    public static double[] MatMul(float[] a, in Layout al, float[] b, in Layout bl, float[]? accumulateInto = null)
     {
-        var y = new double[x.Length];
-        for (int r = 0; r < rows; r++)
+        int r = al.Rank;
+        int k = al.Shape[r - 1], n = bl.Shape[r - 1];
+        var yShape = (int[])al.Shape.Clone();
+        yShape[r - 1] = n;
+        var y = new double[Numel(yShape)];
+        int o = 0;
+        var ai = new int[r];
+        var bi = new int[r];
+        foreach (var idx in Indices(yShape))
         {
-            double mean = 0, sq = 0;
-            for (int c = 0; c < cols; c++) mean += x[r * cols + c];
-            mean = rms ? 0 : mean / cols;
-            for (int c = 0; c < cols; c++) sq += (x[r * cols + c] - mean) * (x[r * cols + c] - mean);
-            double rstd = 1 / Math.Sqrt(sq / cols + eps);
-            for (int c = 0; c < cols; c++) y[r * cols + c] = (x[r * cols + c] - mean) * rstd * w[c] + (rms ? 0 : b[c]);
+            Array.Copy(idx, ai, r); Array.Copy(idx, bi, r);
+            double s = accumulateInto is null ? 0 : accumulateInto[o];
+            for (int p = 0; p < k; p++)
+            {
+                ai[r - 1] = p;
+                bi[r - 2] = p; bi[r - 1] = idx[r - 1];
+                s += (double)a[At(al, ai)] * b[At(bl, bi)];
+            }
+            y[o++] = s;
         }
         return y;
     }
 
-    public static double CrossEntropyRow(float[] logits, int row, int classes, int target, double smoothing)
+    /// <summary>Sum over p of |a[..., i, p] * b[..., p, j]|: the scale of the rounding error of each output of <see cref="MatMul"/>.</summary>
+    public static double[] MatMulAbs(float[] a, in Layout al, float[] b, in Layout bl)
     {
-        double max = double.NegativeInfinity;
-        for (int c = 0; c < classes; c++) max = Math.Max(max, logits[row * classes + c]);
-        double s = 0;
-        for (int c = 0; c < classes; c++) s += Math.Exp(logits[row * classes + c] - max);
-        double lse = max + Math.Log(s);
-        double nll = lse - logits[row * classes + target];
-        double mean = 0;
-        for (int c = 0; c < classes; c++) mean += lse - logits[row * classes + c];
-        return (1 - smoothing) * nll + smoothing * mean / classes;
+        var abs = (float[] s) => s.Select(MathF.Abs).ToArray();
+        return MatMul(abs(a), al, abs(b), bl);
+    }
+
+    /// <summary>IBackend.Gather: y[o, i, r] = src[o, index[i], r] for contiguous src (outer, dim, inner).</summary>
+    public static double[] Gather(float[] src, int outer, int dim, int inner, int[] index)
+    {
+        int count = index.Length;
+        var y = new double[outer * count * inner];
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < count; i++)
+                for (int r = 0; r < inner; r++)
+                    y[(o * count + i) * inner + r] = src[(o * dim + index[i]) * inner + r];
+        return y;
+    }
+
+    /// <summary>IBackend.ScatterAdd: y[o, index[i], r] += src[o, i, r]; returns the new y (outer, dim, inner).</summary>
+    public static double[] ScatterAdd(float[] src, int outer, int dim, int inner, int[] index, float[] y0)
+    {
+        int count = index.Length;
+        var y = new double[outer * dim * inner];
+        for (int j = 0; j < y.Length; j++) y[j] = y0[j];
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < count; i++)
+                for (int r = 0; r < inner; r++)
+                    y[(o * dim + index[i]) * inner + r] += src[(o * count + i) * inner + r];
+        return y;
+    }
+
+    /// <summary>IBackend.Copy between float storages: a copy of y's storage with every element of yl set from x through xl.</summary>
+    public static float[] Copy(float[] x, in Layout xl, float[] y, in Layout yl)
+    {
+        var r = (float[])y.Clone();
+        foreach (var idx in Indices(xl.Shape)) r[At(yl, idx)] = x[At(xl, idx)];
+        return r;
+    }
+
+    /// <summary>IBackend.Copy from float to int storage: values truncate toward zero.</summary>
+    public static int[] Copy(float[] x, in Layout xl, int[] y, in Layout yl)
+    {
+        var r = (int[])y.Clone();
+        foreach (var idx in Indices(xl.Shape)) r[At(yl, idx)] = (int)x[At(xl, idx)];
+        return r;
+    }
+
+    /// <summary>IBackend.Copy from int to float storage.</summary>
+    public static float[] Copy(int[] x, in Layout xl, float[] y, in Layout yl)
+    {
+        var r = (float[])y.Clone();
+        foreach (var idx in Indices(xl.Shape)) r[At(yl, idx)] = x[At(xl, idx)];
+        return r;
+    }
+
+    /// <summary>IBackend.Fill: a copy of y's storage with every element addressed by yl set to value.</summary>
+    public static float[] Fill(float[] y, in Layout yl, float value)
+    {
+        var r = (float[])y.Clone();
+        foreach (var idx in Indices(yl.Shape)) r[At(yl, idx)] = value;
+        return r;
+    }
+
+    /// <summary>IBackend.SumSquares: acc + sum of x[i]^2 over the first n elements.</summary>
+    public static double SumSquares(float[] x, int n, double acc)
+    {
+        for (int i = 0; i < n; i++) acc += (double)x[i] * x[i];
+        return acc;
+    }
+
+    /// <summary>
+    /// IBackend.RandomFill: element i is a pure function of (seed, offset + i). The counter-based generator
+    /// <see cref="CounterRng.Sample"/> is itself the cross-backend specification, so the reference evaluates it one element at
+    /// a time, in order, with no threads.
+    /// </summary>
+    public static float[] RandomFill(int n, RandomKind kind, float a, float b, ulong seed, ulong offset)
+    {
+        var y = new float[n];
+        for (int i = 0; i < n; i++) y[i] = CounterRng.Sample(kind, a, b, seed, offset + (ulong)i);
+        return y;
     }
 }
