@@ -12,6 +12,12 @@ public sealed record EncodeOptions
     /// <summary>Adds the model's special tokens around the text (BERT: <c>[CLS] a [SEP]</c>, <c>[CLS] a [SEP] b [SEP]</c>; GPT-2: none).</summary>
     public bool AddSpecialTokens { get; init; } = true;
 
+    /// <summary>Puts the BOS token first (for example <c>&lt;|endoftext|&gt;</c> before a GPT-2 document); counts toward <see cref="MaxLength"/>.</summary>
+    public bool PrependBos { get; init; }
+
+    /// <summary>Puts the EOS token last (for example to mark the end of a GPT-2 training document); counts toward <see cref="MaxLength"/>.</summary>
+    public bool AppendEos { get; init; }
+
     /// <summary>
     /// When set, special tokens written in the text (for example <c>&lt;|endoftext|&gt;</c>) are encoded as their special ids.
     /// By default they are ordinary text, so user input cannot inject control tokens.

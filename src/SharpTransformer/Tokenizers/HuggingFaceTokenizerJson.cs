@@ -67,6 +67,11 @@ public static class HuggingFaceTokenizerJson
             else throw new VocabularyFormatException(path, null, key, "expected \"a b\" or [\"a\", \"b\"].");
             index++;
         }
+        foreach (var key in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
+            if (model.TryGetProperty(key, out var affix) && affix.ValueKind == JsonValueKind.String && affix.GetString()!.Length > 0)
+                throw new NotSupportedException($"{path}: model.{key} is not supported for byte-level BPE.");
+        if (model.TryGetProperty("dropout", out var dropout) && dropout.ValueKind == JsonValueKind.Number && dropout.GetDouble() > 0)
+            throw new NotSupportedException($"{path}: model.dropout (BPE-dropout) is not supported.");
         if (!IsByteLevel(root, path)) throw new NotSupportedException($"{path}: pre_tokenizer: only byte-level BPE (ByteLevel pre-tokenizer) is supported.");
         lowercase |= NormalizerIsLowercase(root, path);
         var special = RolesFrom(vocab, added);

@@ -239,6 +239,13 @@ public abstract class Tokenizer : ITokenizer
         int na = a.Count, nb = b?.Count ?? 0;
         bool pair = b is not null;
         var pieces = o.AddSpecialTokens ? (pair ? _template.Pair : _template.Single) : (pair ? TokenTemplate.Plain.Pair : TokenTemplate.Plain.Single);
+        if (o.PrependBos || o.AppendEos)
+        {
+            var list = pieces.ToList();
+            if (o.PrependBos) list.Insert(0, new TemplatePiece(TemplatePieceKind.Special, 0, BosId ?? throw new InvalidOperationException("PrependBos needs a BOS token, and this tokenizer has none.")));
+            if (o.AppendEos) list.Add(new TemplatePiece(TemplatePieceKind.Special, list[^1].TypeId, EosId ?? throw new InvalidOperationException("AppendEos needs an EOS token, and this tokenizer has none.")));
+            pieces = list.ToArray();
+        }
         int added = 0;
         foreach (var p in pieces) if (p.Kind == TemplatePieceKind.Special) added++;
 

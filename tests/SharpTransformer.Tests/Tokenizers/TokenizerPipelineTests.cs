@@ -77,6 +77,10 @@ public class TokenizerPipelineTests
         var batch = withPad.EncodeBatch(["Hello", "Hello world, again"], new EncodeOptions { Padding = PaddingStrategy.Longest, PaddingSide = Side.Left });
         Assert.Equal([50256, 50256, 50256, 15496], batch.Items[0].Ids);
         Assert.Equal([0, 0, 0, 1], batch.Items[0].AttentionMask);
+        var doc = Gpt2.Encode("Hello world", new EncodeOptions { PrependBos = true, AppendEos = true, MaxLength = 3 });
+        Assert.Equal([50256, 15496, 50256], doc.Ids);
+        Assert.Equal([1, 0, 1], doc.SpecialTokensMask);
+        Assert.Throws<InvalidOperationException>(() => Bert.Encode("x", new EncodeOptions { PrependBos = true }));
         var pair = Gpt2.EncodePair("Hello", " world", EncodeOptions.Default);
         Assert.Equal([15496, 995], pair.Ids);
         Assert.Equal([0, 1], pair.TypeIds);
