@@ -46,6 +46,7 @@ internal static class GemmThreads
     private static readonly object Gate = new();
     private static Worker[] _workers = [];
     private static int _pending;
+    private static readonly ManualResetEventSlim Done = new(false, spinCount: 1);
 
     /// <summary>Runs <paramref name="job"/> on up to <paramref name="threads"/> workers and returns when all are done.</summary>
     public static void Run(GemmJob job, int threads)
@@ -66,14 +67,18 @@ internal static class GemmThreads
                 _workers = grown;
             }
             job.Workers = threads;
+            Done.Reset();
             Volatile.Write(ref _pending, threads - 1);
             for (int i = 0; i < threads - 1; i++) _workers[i].Start(job);
             Exception? error = null;
             try { job.Execute(0); }
             catch (Exception e) { error = e; }
-            // The other workers are normally within microseconds of finishing: spin (yielding, never sleeping).
+            // The other workers are normally within microseconds of finishing: spin a little, then block (on a
+            // machine with more runnable threads than cores, spinning would only delay them).
+            long until = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
             var spin = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
+            while (Volatile.Read(ref _pending) != 0 && System.Diagnostics.Stopwatch.GetTimestamp() < until) spin.SpinOnce(sleep1Threshold: -1);
+            if (Volatile.Read(ref _pending) != 0) Done.Wait();
             for (int i = 0; i < threads - 1; i++) error ??= _workers[i].TakeError();
             if (error is not null) throw new AggregateException("Sgemm worker failed.", error);
         }
@@ -139,7 +144,7 @@ internal static class GemmThreads
                 }
                 try { job.Execute(_index); }
                 catch (Exception e) { _error = e; }
-                Interlocked.Decrement(ref _pending);
+                if (Interlocked.Decrement(ref _pending) == 0) Done.Set();
             }
         }
     }
