@@ -18,11 +18,11 @@ namespace SharpTransformer.Backends.Cpu;
 /// </summary>
 internal sealed unsafe class PackedGemm : GemmJob
 {
-    private static readonly int KcTarget = int.TryParse(Environment.GetEnvironmentVariable("SHARPT_KC"), out int kcT) ? kcT : 256;      // B̃ micro-panel KC×32 floats = 32 KiB in the 48 KiB L1
-    private const int McMax = 512;         // Ã block MC×KC ≤ 512 KiB of the 1 MiB L2
+    private const int KcTarget = 256;         // B̃ micro-panel KC×32 floats = 32 KiB in the 48 KiB L1
+    private const int McMax = 512;            // Ã block MC×KC ≤ 512 KiB of the 1 MiB L2
     private const int AGroupFloats = 1 << 20; // shared Ã buffer: at most 4 MiB (K groups beyond)
-    private static readonly int NcFloats = int.TryParse(Environment.GetEnvironmentVariable("SHARPT_NC"), out int nc) ? nc : 64 * 1024; // C chunk MC×NC ≤ 256 KiB
-    internal static int PackPanels = int.TryParse(Environment.GetEnvironmentVariable("SHARPT_PB"), out int pb) ? pb : 4;
+    private const int NcFloats = 64 * 1024;   // C chunk MC×NC ≤ 256 KiB
+    private const int PackPanels = 4;         // B̃ panels packed per pass (128 KiB, L2)
 
     [ThreadStatic] private static PinnedBuffer? t_a;
     [ThreadStatic] private static PinnedBuffer? t_b;
