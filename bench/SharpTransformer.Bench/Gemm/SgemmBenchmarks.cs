@@ -19,7 +19,8 @@ public readonly record struct GemmShape(int M, int K, int N)
 /// LM head, with B stored K×N or N×K (the Linear weight layout), on 1 and 2 threads; plus the decoding GEMV (M = 1).
 /// Compare with OpenBLAS on the same machine through bench/openblas (see its README). Run:
 /// <code>dotnet run -c Release --project bench/SharpTransformer.Bench -- --filter '*Sgemm*'</code>
-/// Fallback kernels: add <c>--envVars DOTNET_EnableAVX512:0</c> (Vector256) or <c>DOTNET_EnableAVX2:0</c> (Vector128).
+/// Fallback kernels: add <c>--envVars DOTNET_EnableAVX512:0</c> (Vector256) or <c>DOTNET_EnableAVX2:0</c> (Vector128);
+/// .NET 10 ignores <c>DOTNET_EnableAVX512F</c>.
 /// </summary>
 [Config(typeof(GflopsConfig))]
 public class SgemmBenchmarks

@@ -10,11 +10,13 @@ namespace SharpTransformer.Tests.Backends;
 /// packed kernel's K, M, NC and K-group block boundaries and the skinny (M = 1, small M) paths.
 /// The fallback kernels run when the same tests run with the runtime's ISA switches off:
 /// <code>
-/// DOTNET_EnableAVX512F=0 dotnet test -c Release --filter FullyQualifiedName~Sgemm     # Vector256 kernels
+/// DOTNET_EnableAVX512=0  dotnet test -c Release --filter FullyQualifiedName~Sgemm     # Vector256 kernels
 /// DOTNET_EnableAVX2=0    dotnet test -c Release --filter FullyQualifiedName~Sgemm     # Vector128 kernels
 /// DOTNET_EnableHWIntrinsic=0 dotnet test -c Release --filter FullyQualifiedName~Sgemm # scalar loop
 /// </code>
-/// <see cref="ReportsKernelLevel"/> prints which kernel set ran.
+/// (.NET 10 groups AVX-512 F/BW/CD/DQ/VL under one switch: <c>DOTNET_EnableAVX512F=0</c> is ignored and leaves
+/// the AVX-512 kernels on.) <see cref="ReportsKernelLevel"/> prints which kernel set ran (run with
+/// <c>--logger "console;verbosity=detailed"</c> to see it).
 /// </summary>
 public class SgemmTests(ITestOutputHelper output)
 {

@@ -12,7 +12,8 @@ namespace SharpTransformer.Backends.Cpu;
 /// </summary>
 internal static unsafe class GemmPack
 {
-    internal static bool PrefetchNext = Environment.GetEnvironmentVariable("SHARPT_PACK_PF") != "0";
+    // Packing B prefetches the next panel's source into L2, so the next packing pass does not stall on memory.
+    private const bool PrefetchNext = true;
 
     /// <summary>
     /// Packs op(A)[0..rows, 0..kc) into <paramref name="dst"/> as [p][mr]. <paramref name="a"/> points at op(A)[0, 0]:

@@ -7,21 +7,22 @@ namespace SharpTransformer.Backends.Cpu;
 /// The cache-blocked, packed GEMM (Goto/BLIS anatomy, written for row-major C so the vector direction is N).
 /// <code>
 /// for each M block (MC rows) and K group (as many KC blocks as fit the shared Ã buffer):
-///     pack Ã = op(A)[M block, K group] into MR-row panels          (workers share the panels; barrier)
-///     for each NC chunk of this worker's columns:                  (C chunk stays in L2 across the k blocks)
-///         for each KC block:                                       (Ã block, MC×KC, sits in L2)
-///             for each NR-wide column panel: pack B̃ (KC×NR, L1)
-///                 for each MR-row panel: micro-kernel C[MR, NR] += Ã panel · B̃
+///     pack Ã = op(A)[M block, K group] into MR-row panels       (the workers share the panels; barrier)
+///     for each column chunk (handed out to the workers one at a time; the C chunk stays in L2 across its k blocks):
+///         for each KC block:                                    (the Ã block, MC×KC, sits in L2)
+///             for each NR-wide column panel: pack B̃ (KC×NR, 32 KiB, L1), four panels per packing pass
+///                 for each MR-row panel: micro-kernel C[MR, NR] (+)= Ã panel · B̃ panel
 /// </code>
-/// Workers split the N panels (or the M panels when N is narrow); each packs its own B̃.
+/// When N is too narrow to share out, the workers split the M panels instead. With small M and B stored K×N the
+/// kernels read B in place (<c>directB</c>): packing would cost more than the few rows that reuse it.
 /// </summary>
 internal sealed unsafe class PackedGemm : GemmJob
 {
-    private const int KcTarget = 256;      // B̃ micro-panel KC×32 floats = 32 KiB in the 48 KiB L1
-    private const int McMax = 512;         // Ã block MC×KC ≤ 512 KiB of the 1 MiB L2
+    private const int KcTarget = 256;         // B̃ micro-panel KC×32 floats = 32 KiB in the 48 KiB L1
+    private const int McMax = 512;            // Ã block MC×KC ≤ 512 KiB of the 1 MiB L2
     private const int AGroupFloats = 1 << 20; // shared Ã buffer: at most 4 MiB (K groups beyond)
-    private const int NcFloats = 96 * 1024; // C chunk MC×NC ≤ 384 KiB
-    internal static int PackPanels = int.TryParse(Environment.GetEnvironmentVariable("SHARPT_PB"), out int pb) ? pb : 4;
+    private const int NcFloats = 64 * 1024;   // C chunk MC×NC ≤ 256 KiB
+    private const int PackPanels = 4;         // B̃ panels packed per pass (128 KiB, L2)
 
     [ThreadStatic] private static PinnedBuffer? t_a;
     [ThreadStatic] private static PinnedBuffer? t_b;

@@ -15,10 +15,10 @@ namespace SharpTransformer.Backends.Cpu;
 internal static unsafe class SkinnyGemm
 {
     /// <summary>With B stored N×K, up to this many rows of op(A) use dot tiles instead of packing B.</summary>
-    internal static int DotMaxM = Env("SHARPT_GEMM_DOTMAXM", 32);
+    private const int DotMaxM = 32;
 
     /// <summary>With B stored K×N, up to this many rows of op(A) read B in place instead of packing it.</summary>
-    internal static int DirectMaxM = Env("SHARPT_GEMM_DIRECTMAXM", 64);
+    private const int DirectMaxM = 64;
 
     /// <summary>Tests set this to run every shape through the packed driver.</summary>
     internal static bool Disabled;
@@ -26,13 +26,10 @@ internal static unsafe class SkinnyGemm
     /// <summary>Up to this many output columns (with A row-major) use dot tiles over A's rows.</summary>
     private const int DotMaxN = 6;
 
-    private static int Env(string name, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(name), out int v) ? v : fallback;
-
     [ThreadStatic] private static PinnedBuffer? t_copy;
     [ThreadStatic] private static DotGemm? t_job;
     [ThreadStatic] private static GemvRowMajorB? t_gemv;
-    internal static int GemvPrefetchRows = Env("SHARPT_GEMV_PF", 4);
+    private const int GemvPrefetchRows = 4;
 
     public static bool TryRun(int level, bool transA, bool transB, int m, int n, int k, float* a, nint lda, float* b, nint ldb,
         float* c, nint ldc, bool accumulate, int threads)
