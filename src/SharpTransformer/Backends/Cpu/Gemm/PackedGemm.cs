@@ -36,7 +36,7 @@ internal sealed unsafe class PackedGemm : GemmJob
 
     // Plan
     private int _level, _mr, _nr, _kc, _kBlocks, _mc, _mBlocks, _kbPerGroup, _kGroups, _nPanels, _chunkPanels;
-    private int[] _nextChunk = new int[4]; // per (M block, K group) round: the next column chunk to hand out
+    private int[] _counters = new int[12]; // per (M block, K group) round: Ã tasks claimed, Ã tasks done, chunks handed out
     private bool _splitN, _directB;
     private float* _aPack;
 
@@ -81,8 +81,8 @@ internal sealed unsafe class PackedGemm : GemmJob
         // With several workers, about 4 chunks each so the dynamic hand-out can even out delays.
         job._chunkPanels = threads == 1 || !job._splitN ? ncPanels : Math.Clamp(job._nPanels / (4 * threads), 1, ncPanels);
         int rounds = job._mBlocks * job._kGroups;
-        if (job._nextChunk.Length < rounds) job._nextChunk = new int[rounds];
-        Array.Clear(job._nextChunk, 0, rounds);
+        if (job._counters.Length < 3 * rounds) job._counters = new int[3 * rounds];
+        Array.Clear(job._counters, 0, 3 * rounds);
 
         job._aPack = PinnedBuffer.Get(ref t_a, Math.Min(job._kbPerGroup, job._kBlocks) * kc * mcPad + 64);
         try
@@ -116,23 +116,30 @@ internal sealed unsafe class PackedGemm : GemmJob
                 int kb0 = g * _kbPerGroup, kb1 = Math.Min(_kBlocks, kb0 + _kbPerGroup);
                 if (round > 0) Barrier(); // everyone is done with the previous Ã
 
-                // Pack Ã for this (M block, K group): tasks are (k block, panel) pairs, split evenly.
+                // Pack Ã for this (M block, K group): tasks are (k block, panel) pairs, claimed one at a time; then
+                // wait until every task is done (not for every worker: a late one finds nothing left to pack).
                 int tasks = (kb1 - kb0) * mPanels;
-                for (int t = tasks * worker / workers, tEnd = tasks * (worker + 1) / workers; t < tEnd; t++)
+                ref int claimed = ref _counters[3 * round], packed = ref _counters[3 * round + 1];
+                for (int t; (t = Interlocked.Increment(ref claimed) - 1) < tasks;)
                 {
                     int kbi = kb0 + t / mPanels, ir = t % mPanels;
                     int p0 = kbi * kc, kcb = Math.Min(kc, _k - p0);
                     int r0 = ir * mr, rows = Math.Min(mr, rowsM - r0);
                     float* src = _transA ? _a + (nint)p0 * _lda + (i0 + r0) : _a + (nint)(i0 + r0) * _lda + p0;
                     GemmPack.PackA(_transA, src, _lda, rows, kcb, PanelRows(rows), APanel(kb0, kbi, ir, mPanels));
+                    Interlocked.Increment(ref packed);
                 }
-                Barrier();
+                if (workers > 1)
+                {
+                    var spin = new SpinWait();
+                    while (Volatile.Read(ref packed) < tasks) spin.SpinOnce(sleep1Threshold: -1);
+                }
 
                 if (_splitN)
                 {
                     // Column chunks are handed out dynamically, so a worker the OS delays does not hold the others up.
                     int chunks = (_nPanels + _chunkPanels - 1) / _chunkPanels;
-                    for (int ch; (ch = Interlocked.Increment(ref _nextChunk[round]) - 1) < chunks;)
+                    for (int ch; (ch = Interlocked.Increment(ref _counters[3 * round + 2]) - 1) < chunks;)
                     {
                         int jc = ch * _chunkPanels;
                         Chunk(jc, Math.Min(_nPanels, jc + _chunkPanels), 0, mPanels, i0, rowsM, mPanels, kb0, kb1, bPack, tile);
