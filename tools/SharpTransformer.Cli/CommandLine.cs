@@ -15,6 +15,13 @@ internal static class CommandLine
             var rest = args[1..];
             return args[0] switch
             {
+                "demo" => Commands.DemoCommand.Run(new Args(rest)),
+                "train-lm" => Commands.TrainLmCommand.Run(new Args(rest)),
+                "generate" => Commands.GenerateCommand.Run(new Args(rest)),
+                "eval-lm" => Commands.EvalLmCommand.Run(new Args(rest)),
+                "bench" => BenchCommand.Run(rest),
+                "tokenize" => Commands.TokenizeCommand.Run(new Args(rest)),
+                "train-tokenizer" => Commands.TrainTokenizerCommand.Run(new Args(rest)),
                 _ => Unknown(args[0]),
             };
         }
@@ -39,7 +46,12 @@ internal static class CommandLine
 
             Commands:
               demo                 train a small model and sample from it
+              train-lm             pretrain a GPT-2 or Llama-style model on a text file
+              generate             sample text from a checkpoint
+              eval-lm              perplexity of a checkpoint on a text file
               bench gemm           GEMM throughput (GFLOP/s)
+              bench train-step     GPT-2 training step time (ms/step)
+              bench generate       KV-cached decoding speed (tokens/s)
               tokenize             encode a text file, one line of ids per input line
               train-tokenizer      learn a BPE or WordPiece vocabulary
             """);

@@ -5,10 +5,15 @@ namespace SharpTransformer.Backends;
 /// Queries are (Batch, Heads, QueryLength, HeadDim); keys and values (Batch, KvHeads, KeyLength, HeadDim); all contiguous.
 /// Query head h reads key/value head h / (Heads / KvHeads) (grouped-query attention).
 /// With <see cref="Causal"/>, query i sees keys j &lt;= i + (KeyLength - QueryLength) (aligned at the end, as with a KV cache).
+/// <see cref="KeyCapacity"/> (0 = KeyLength) lets keys and values live in a larger preallocated cache (Batch, KvHeads, KeyCapacity, HeadDim)
+/// of which the first KeyLength positions are used; dk and dv are always (Batch, KvHeads, KeyLength, HeadDim).
 /// </summary>
 public readonly record struct AttentionShape(
-    int Batch, int Heads, int KvHeads, int QueryLength, int KeyLength, int HeadDim, bool Causal, float Scale)
+    int Batch, int Heads, int KvHeads, int QueryLength, int KeyLength, int HeadDim, bool Causal, float Scale, int KeyCapacity = 0)
 {
+    /// <summary>Positions between consecutive key heads in storage.</summary>
+    public int KeyRows => KeyCapacity > 0 ? KeyCapacity : KeyLength;
+
     /// <summary>Query heads served by one key/value head.</summary>
     public int Group => Heads / KvHeads;
 }

@@ -45,10 +45,17 @@ public static partial class Functional
             if (!bs.AsSpan().SequenceEqual(full)) throw new ArgumentException($"{op}: bias {bias.ShapeString} does not broadcast to {Layout.Format(full)}.");
             biasLayout = bias.BroadcastLayout(full);
         }
-        var s = new AttentionShape(bsz, h, hkv, tq, tk, d, causal, scale ?? 1f / MathF.Sqrt(d));
-        var qc = q.Dense(); var kc = k.Dense(); var vc = v.Dense();
+        // Keys and values read in place from a KV cache buffer (B, Hkv, capacity, D) narrowed to the first Tk positions.
+        int capacity = 0;
+        bool cached = !k.RequiresGrad && !v.RequiresGrad && CacheCapacity(k) is int ck && CacheCapacity(v) == ck;
+        if (cached) capacity = CacheCapacity(k)!.Value;
+        var s = new AttentionShape(bsz, h, hkv, tq, tk, d, causal, scale ?? 1f / MathF.Sqrt(d), capacity);
+        var qc = q.Dense();
+        var kc = cached ? k : k.Dense();
+        var vc = cached ? v : v.Dense();
         var b = q.Backend;
         var y = Tensor.Empty(b, DType.Float32, [bsz, h, tq, d]);
+        if (cached && AnyGrad(q, bias)) throw new InvalidOperationException($"{op}: gradients through KV-cached keys are not supported; decode under GradMode.NoGrad().");
         var lse = Tensor.Empty(b, DType.Float32, [bsz, h, tq]);
         b.Attention(s, qc.Storage, kc.Storage, vc.Storage, mask?.Storage, bias?.Storage, biasLayout, y.Storage, lse.Storage);
         Tensor[] inputs = bias is null ? [qc, kc, vc] : [qc, kc, vc, bias];
@@ -57,7 +64,7 @@ public static partial class Functional
         {
             var gc = g.Dense();
             var dq = Tensor.Empty(b, DType.Float32, qc.Shape);
-            var dk = Tensor.Empty(b, DType.Float32, kc.Shape);
+            var dk = Tensor.Empty(b, DType.Float32, kc.Shape);   // kc is dense here: cached attention records no backward
             var dv = Tensor.Empty(b, DType.Float32, vc.Shape);
             Tensor? dbias = bias is not null && bias.RequiresGrad ? Tensor.Empty(b, DType.Float32, [bsz, h, tq, tk]) : null;
             b.AttentionBackward(s, qc.Storage, kc.Storage, vc.Storage, mask?.Storage, bias?.Storage, biasLayout, y.Storage, lse.Storage,
@@ -65,5 +72,18 @@ public static partial class Functional
             if (bias is null) return [dq, dk, dv];
             return [dq, dk, dv, dbias is null ? null : Tensor.SumToShape(dbias, biasShape!)];
         });
+    }
+
+    private static bool AnyGrad(Tensor q, Tensor? bias) => Autograd.GradMode.IsEnabled && (q.RequiresGrad || (bias?.RequiresGrad ?? false));
+
+    // The capacity of a (B, H, capacity, D) buffer of which t is the narrowed prefix (B, H, Tk, D), or null.
+    private static int? CacheCapacity(Tensor t)
+    {
+        var l = t.Layout;
+        int d = l.Shape[3], h = l.Shape[1];
+        if (l.Offset != 0 || l.Strides[3] != 1 || l.Strides[2] != d || l.Strides[1] % d != 0) return null;
+        int cap = l.Strides[1] / d;
+        if (cap <= l.Shape[2] || (l.Shape[0] > 1 && l.Strides[0] != h * cap * d)) return null;
+        return cap;
     }
 }

@@ -26,8 +26,12 @@ public sealed partial class Tensor
     /// <summary>A tensor over the same memory that is cut from the graph.</summary>
     public Tensor Detach() => new(Storage, Layout) { Name = Name };
 
-    /// <summary>Clears the gradient.</summary>
-    public void ZeroGrad() => Grad = null;
+    /// <summary>Sets the gradient to zero, keeping its memory for the next step.</summary>
+    public void ZeroGrad()
+    {
+        if (_grad is { } g && !g.Storage.IsDisposed) _gradIsStale = true;   // zeroed lazily: the next write overwrites
+        else Grad = null;
+    }
 
     /// <summary>
     /// Back-propagates from this tensor. With no <paramref name="gradient"/> the tensor must hold one element (a loss),
@@ -98,18 +102,9 @@ public sealed partial class Tensor
 
     private void AccumulateGrad(Tensor g)
     {
-        using var _ = TensorScope.Suspend();
-        if (Grad is null)
-        {
-            var dst = Empty(Backend, DType.Float32, Shape);
-            Backend.Copy(g.Storage, g.Layout, dst.Storage, dst.Layout);
-            Grad = dst;
-        }
-        else
-        {
-            var gb = g.Layout;
-            Backend.Binary(BinaryOp.Add, Grad.Storage, Grad.Layout, g.Storage, gb, Grad.Storage);
-        }
+        var dst = GradBuffer(out bool overwrite);
+        if (overwrite) Backend.Copy(g.Storage, g.Layout, dst.Storage, dst.Layout);
+        else Backend.Binary(BinaryOp.Add, dst.Storage, dst.Layout, g.Storage, g.Layout, dst.Storage);
     }
 
     /// <summary>Sums a broadcast gradient back down to <paramref name="shape"/>.</summary>

@@ -105,9 +105,17 @@ public sealed partial class Tensor
         var inShape = Shape.ToArray();
         return y.Record("index_select", [xv], g =>
         {
-            var gx = Zeros(inShape, DType.Float32, g.Backend);
             var gc = g.Contiguous();
             var gv = gc.Layout.Offset == 0 ? gc : gc.Clone();
+            if (xv.AcceptsDirectGrad)
+            {
+                // Embedding tables: scatter straight into the parameter's gradient buffer.
+                var buf = xv.GradBuffer(out bool overwrite);
+                if (overwrite) g.Backend.Fill(buf.Storage, buf.Layout, 0f);
+                g.Backend.ScatterAdd(gv.Storage, outer, n, inner, iv.Storage, count, buf.Storage);
+                return [null];
+            }
+            var gx = Zeros(inShape, DType.Float32, g.Backend);
             g.Backend.ScatterAdd(gv.Storage, outer, n, inner, iv.Storage, count, gx.Storage);
             return [gx];
         });

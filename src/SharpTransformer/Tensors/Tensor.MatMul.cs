@@ -59,7 +59,14 @@ public sealed partial class Tensor
             var g2 = new Tensor(gc.Storage, new Layout(yl.Shape, yl.Strides, gc.Layout.Offset));
             Tensor? gx = null, gw = null, gb = null;
             if (x2.RequiresGrad) gx = g2.MatMul(weight).Reshape([.. lead, inF]);      // (rows, out) @ (out, in)
-            if (weight.RequiresGrad) gw = g2.Transpose(0, 1).MatMul(xv);               // (out, rows) @ (rows, in)
+            if (weight.AcceptsDirectGrad)
+            {
+                // dW (out, in) = g2ᵀ @ x, written straight into the parameter's gradient buffer.
+                var buf = weight.GradBuffer(out bool overwrite);
+                var g2t = g2.Transpose(0, 1);
+                g.Backend.MatMul(g2t.Storage, g2t.Layout, xv.Storage, xv.Layout, buf.Storage, accumulate: !overwrite);
+            }
+            else if (weight.RequiresGrad) gw = g2.Transpose(0, 1).MatMul(xv);          // (out, rows) @ (rows, in)
             if (bias is not null && bias.RequiresGrad) gb = g2.Sum(0);
             return bias is null ? [gx, gw] : [gx, gw, gb];
         });

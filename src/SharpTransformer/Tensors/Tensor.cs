@@ -22,10 +22,18 @@ public sealed partial class Tensor
     }
 
     /// <summary>The backend memory (shared by views).</summary>
-    public IStorage Storage { get; }
+    public IStorage Storage { get; private set; }
 
     /// <summary>Shape, strides and offset into <see cref="Storage"/>.</summary>
-    public Layout Layout { get; }
+    public Layout Layout { get; private set; }
+
+    /// <summary>Points this tensor (a leaf) at other memory: used to move parameters between backends in place.</summary>
+    internal void ReplaceStorage(IStorage storage, Layout layout)
+    {
+        if (!IsLeaf) throw new InvalidOperationException($"Cannot move a non-leaf tensor {ShapeString} between backends in place.");
+        Storage = storage;
+        Layout = layout;
+    }
 
     /// <summary>The size of each dimension.</summary>
     public ReadOnlySpan<int> Shape => Layout.Shape;
@@ -51,8 +59,48 @@ public sealed partial class Tensor
     /// <summary>True for tensors created directly rather than by a recorded op.</summary>
     public bool IsLeaf => GradFn is null;
 
+    private Tensor? _grad;
+    private bool _gradIsStale;   // set by ZeroGrad: the buffer is kept but its contents count as zero
+
     /// <summary>Accumulated gradient of a leaf after <see cref="Backward"/>.</summary>
-    public Tensor? Grad { get; set; }
+    public Tensor? Grad
+    {
+        get
+        {
+            if (_gradIsStale && _grad is not null)
+            {
+                _grad.Backend.Fill(_grad.Storage, _grad.Layout, 0f);
+                _gradIsStale = false;
+            }
+            return _grad;
+        }
+        set
+        {
+            _grad = value;
+            _gradIsStale = false;
+        }
+    }
+
+    /// <summary>
+    /// The gradient buffer of a leaf for kernels that write into it directly (no temporary, no extra add).
+    /// When <paramref name="overwrite"/> comes back true the buffer holds no valid gradient and must be fully written;
+    /// otherwise the kernel must add to it.
+    /// </summary>
+    internal Tensor GradBuffer(out bool overwrite)
+    {
+        if (_grad is null)
+        {
+            using var _ = TensorScope.Suspend();
+            _grad = Empty(Backend, DType.Float32, Shape);
+            overwrite = true;
+        }
+        else overwrite = _gradIsStale;
+        _gradIsStale = false;
+        return _grad;
+    }
+
+    /// <summary>True when a kernel may write this leaf's gradient directly (contiguous dense leaf that requires gradients).</summary>
+    internal bool AcceptsDirectGrad => IsLeaf && RequiresGrad && IsContiguous && Layout.Offset == 0;
 
     /// <summary>Whether gradients flow to this tensor. Only leaves may be switched; only Float32 tensors can require them.</summary>
     public bool RequiresGrad

@@ -76,30 +76,9 @@ public sealed partial class CpuBackend
                 for (int i = 0; i < x.Length; i++) y[i] = ScalarMath.Gelu(x[i]);
                 break;
             case UnaryOp.GeluTanh:
-                GeluTanhSpan(x, y);
+                GeluKernels.Forward(x, y);
                 break;
             default: throw new ArgumentOutOfRangeException(nameof(op), op, "Unary: unknown op.");
-        }
-    }
-
-    // y = 0.5 x (1 + tanh(c (x + 0.044715 x^3))) in SIMD passes over chunks.
-    private static void GeluTanhSpan(ReadOnlySpan<float> x, Span<float> y)
-    {
-        const float c = 0.7978845608028654f;
-        Span<float> u = stackalloc float[512];
-        for (int s = 0; s < x.Length; s += 512)
-        {
-            int n = Math.Min(512, x.Length - s);
-            var xs = x.Slice(s, n);
-            var us = u[..n];
-            TensorPrimitives.Multiply(xs, xs, us);                 // x^2
-            TensorPrimitives.Multiply(us, 0.044715f * c, us);
-            TensorPrimitives.Add(us, c, us);                        // c (1 + 0.044715 x^2)
-            TensorPrimitives.Multiply(us, xs, us);                 // c (x + 0.044715 x^3)
-            TensorPrimitives.Tanh(us, us);
-            TensorPrimitives.Multiply(us, 0.5f, us);
-            TensorPrimitives.Add(us, 0.5f, us);                     // 0.5 (1 + t)
-            TensorPrimitives.Multiply(us, xs, y.Slice(s, n));
         }
     }
 
@@ -138,7 +117,7 @@ public sealed partial class CpuBackend
                     }
                     break;
                 case UnaryOp.Gelu: for (int i = 0; i < D.Length; i++) D[i] = G[i] * ScalarMath.GeluGrad(X[i]); break;
-                case UnaryOp.GeluTanh: for (int i = 0; i < D.Length; i++) D[i] = G[i] * ScalarMath.GeluTanhGrad(X[i]); break;
+                case UnaryOp.GeluTanh: GeluKernels.Backward(X, G, D); break;
                 default: throw new ArgumentOutOfRangeException(nameof(op), op, "UnaryBackward: unknown op.");
             }
         });

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using SharpTransformer.Backends.Cpu;
+using SharpTransformer.Models.Gpt2;
+using SharpTransformer.Nn;
+using SharpTransformer.Tensors;
+using SharpTransformer.Training;
+
+namespace SharpTransformer.Cli.Commands;
+
+/// <summary>sharpt bench train-step: one GPT-2 training step (forward, backward, AdamW) with random weights; prints ms/step.</summary>
+internal static class BenchTrainStepCommand
+{
+    public static int Run(Args args)
+    {
+        string model = args.String("model") ?? "gpt2";
+        int batch = args.Int("batch", 4), seq = args.Int("seq", 64), steps = args.Int("steps", 10), threads = args.Int("threads", 0);
+        int warmup = args.Int("warmup", 2);
+        args.RejectUnknown();
+        var config = ModelConfigs.Gpt2(model);
+        if (threads > 0) CpuBackend.Default.Threads = threads;
+        if (seq > config.ContextLength) throw new CliException($"--seq {seq} exceeds the context length {config.ContextLength}.");
+        var net = new Gpt2(config);
+        var opt = new AdamW(net.Parameters(), new AdamWOptions(6e-4f, 0.9f, 0.95f, 1e-8f, 0.1f));
+        var g = new Generator(1);
+        var ids = Tensor.FromArray(Enumerable.Range(0, batch * seq).Select(_ => g.NextInt(config.VocabSize)).ToArray(), batch, seq);
+        var targets = Tensor.FromArray(Enumerable.Range(0, batch * seq).Select(_ => g.NextInt(config.VocabSize)).ToArray(), batch, seq);
+        double flops = TrainingFlops(config, net.ParameterCount(), batch, seq);
+        Console.WriteLine($"{model}: {net.ParameterCount():N0} parameters, batch {batch}, seq {seq}, {CpuBackend.Default.Threads} thread(s), {flops / 1e9:F1} GFLOP/step");
+        var times = new List<double>();
+        for (int s = 0; s < warmup + steps; s++)
+        {
+            var sw = Stopwatch.StartNew();
+            float loss;
+            using (var scope = TensorScope.Begin())
+            {
+                var l = Functional.CrossEntropy(net.Forward(ids), targets);
+                opt.ZeroGrad();
+                l.Backward();
+                opt.Step();
+                loss = l.Item();
+            }
+            sw.Stop();
+            if (s >= warmup)
+            {
+                times.Add(sw.Elapsed.TotalMilliseconds);
+                Console.WriteLine($"step {s - warmup}: {sw.Elapsed.TotalMilliseconds:F1} ms, loss {loss:F4}, {flops / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s");
+            }
+        }
+        double median = Median(times);
+        Console.WriteLine($"median GFLOP/s: {flops / (median / 1000) / 1e9:F1}");
+        Console.WriteLine($"ms/step: {median:F1}");
+        return 0;
+    }
+
+    /// <summary>6·N·tokens for the parameter matmuls plus attention (12·L·T²·C·B for scores and values, forward and backward).</summary>
+    internal static double TrainingFlops(Gpt2Config c, long parameters, int batch, int seq)
+    {
+        long nonEmbedding = parameters - (long)c.ContextLength * c.Embedding;    // the tied head counts as a matmul
+        double tokens = (double)batch * seq;
+        return 6.0 * nonEmbedding * tokens + 12.0 * c.Layers * batch * (double)seq * seq * c.Embedding;
+    }
+
+    internal static double Median(List<double> xs)
+    {
+        var s = xs.OrderBy(x => x).ToList();
+        return s.Count % 2 == 1 ? s[s.Count / 2] : 0.5 * (s[s.Count / 2 - 1] + s[s.Count / 2]);
+    }
+}
+
+/// <summary>Named model configurations for the CLI.</summary>
+internal static class ModelConfigs
+{
+    public static Gpt2Config Gpt2(string name) => name switch
+    {
+        "gpt2" or "gpt2-124m" => Gpt2Config.Small,
+        "gpt2-medium" => Gpt2Config.Medium,
+        "gpt2-large" => Gpt2Config.Large,
+        "gpt2-xl" => Gpt2Config.XL,
+        "gpt2-tiny" => Gpt2Config.Tiny,
+        _ => throw new CliException($"unknown model '{name}' (gpt2, gpt2-medium, gpt2-large, gpt2-xl, gpt2-tiny)."),
+    };
+}

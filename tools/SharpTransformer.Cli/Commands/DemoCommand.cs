@@ -1,0 +1,83 @@
+using System.Reflection;
+using SharpTransformer.Backends.Cpu;
+using SharpTransformer.Data;
+using SharpTransformer.Generation;
+using SharpTransformer.Models.Gpt2;
+using SharpTransformer.Tensors;
+using SharpTransformer.Tokenizers;
+using SharpTransformer.Training;
+using Spectre.Console;
+
+namespace SharpTransformer.Cli.Commands;
+
+/// <summary>
+/// sharpt demo: trains nanoGPT's "baby GPT" (4 layers, 4 heads, 128 wide, block 64) on Tiny Shakespeare characters,
+/// prints the validation loss and samples text.
+/// </summary>
+internal static class DemoCommand
+{
+    public static int Run(Args args)
+    {
+        int steps = args.Int("steps", 2000);
+        int threads = args.Int("threads", 0);
+        int sampleChars = args.Int("sample", 400);
+        ulong seed = (ulong)args.Int("seed", 1337);
+        args.RejectUnknown();
+        if (steps <= 0) throw new CliException("--steps must be positive.");
+        if (threads > 0) CpuBackend.Default.Threads = threads;
+
+        string text = LoadCorpus();
+        var vocab = CharTokenizer.FromText(text, addUnknown: false);
+        var ids = vocab.Encode(text);
+        int split = (int)(ids.Length * 0.9);
+        var train = new TokenWindowDataset(ids[..split], 64, stride: 1);
+        var val = new TokenWindowDataset(ids[split..], 64, stride: 1);
+        var config = new Gpt2Config(VocabSize: vocab.VocabSize, ContextLength: 64, Layers: 4, Heads: 4, Embedding: 128);
+        var model = new Gpt2(config, seed);
+        Console.WriteLine($"Tiny Shakespeare: {text.Length:N0} characters, vocabulary {vocab.VocabSize}; model {model.ParameterCount():N0} parameters; {steps} steps on {CpuBackend.Default.Threads} thread(s).");
+
+        var options = new TrainerOptions(Steps: steps, BatchSize: 12, LearningRate: 1e-3f, MinLearningRate: 1e-4f,
+            WarmupSteps: Math.Min(100, steps / 10), WeightDecay: 0.1f, Beta1: 0.9f, Beta2: 0.99f, GradClip: 1f,
+            EvalInterval: Math.Max(1, Math.Min(500, steps)), EvalBatches: 20, Seed: seed);
+        var trainer = new LanguageModelTrainer(model, options);
+        TrainingResult result = null!;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("training", maxValue: steps);
+                var progress = new SyncProgress<TrainingProgress>(p =>
+                {
+                    task.Value = p.Step;
+                    task.Description = p.ValidationLoss is { } v ? $"step {p.Step} loss {p.TrainLoss:F3} val {v:F3}" : $"step {p.Step} loss {p.TrainLoss:F3}";
+                });
+                result = trainer.Train(train, val, progress);
+            });
+        float valLoss = trainer.Evaluate(val, 200, 12);
+        Console.WriteLine($"trained {result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s; train loss {result.FinalTrainLoss:F4}");
+        Console.WriteLine($"validation loss: {valLoss:F4}");
+
+        model.Eval();
+        var prompt = vocab.Encode("ROMEO:\n");
+        var gen = new TextGenerator(model);
+        var newIds = gen.Generate(prompt, new GenerationOptions(MaxNewTokens: sampleChars, Temperature: 0.8f, TopK: 40, Seed: seed, TruncatePrompt: true));
+        Console.WriteLine("--- sample ---");
+        Console.WriteLine("ROMEO:\n" + vocab.Decode(newIds));
+        return 0;
+    }
+
+    internal static string LoadCorpus()
+    {
+        using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream("SharpTransformer.Cli.tinyshakespeare.txt")
+            ?? throw new InvalidOperationException("The embedded Tiny Shakespeare corpus is missing from the sharpt assembly.");
+        using var r = new StreamReader(s);
+        return r.ReadToEnd();
+    }
+}
+
+/// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
