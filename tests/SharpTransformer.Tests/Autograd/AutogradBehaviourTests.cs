@@ -35,14 +35,48 @@ public sealed class AutogradBehaviourTests
     }
 
     [Fact]
-    public void ZeroGradClearsTheGradient()
+    public void ZeroGrad_ZeroesTheGradient_KeepingItsMemory()
     {
         var x = Leaf(1f, 2f);
         x.Square().Sum().Backward();
+        var buffer = x.Grad!.Storage;
         x.ZeroGrad();
-        Assert.Null(x.Grad);
+        Assert.All(x.Grad!.ToArray(), v => Assert.Equal(0f, v));   // reads as zeros
         x.Mul(4f).Sum().Backward();
         Near([4f, 4f], x.Grad);
+        Assert.Same(buffer, x.Grad!.Storage);                     // the same buffer, step after step
+        x.ZeroGrad();
+        x.Mul(3f).Sum().Backward();                               // zeroed lazily: the next backward overwrites
+        Near([3f, 3f], x.Grad);
+        x.Grad = null;
+        x.Mul(2f).Sum().Backward();
+        Near([2f, 2f], x.Grad);
+    }
+
+    [Fact]
+    public void DirectGradientWrites_OfLinearAndEmbedding_AccumulateAndZero()
+    {
+        // Linear weights and embedding tables receive their gradient straight into the leaf's buffer.
+        var w = Tensor.FromArray([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
+        w.RequiresGrad = true;
+        var x = Tensor.FromArray([1f, 0f, -1f, 2f, 1f, 0f], 2, 3);
+        float[] once = [3f, 1f, -1f, 3f, 1f, -1f];                // dW = 1ᵀ x for L = sum(x Wᵀ)
+        Tensor.Linear(x, w).Sum().Backward();
+        Near(once, w.Grad);
+        Tensor.Linear(x, w).Sum().Backward();                     // accumulates
+        Near(once.Select(v => 2 * v).ToArray(), w.Grad);
+        w.ZeroGrad();
+        (Tensor.Linear(x, w).Sum() + Tensor.Linear(x, w).Sum() + w.Sum()).Backward(); // two direct writes plus the ordinary path
+        Near(once.Select(v => 2 * v + 1).ToArray(), w.Grad);
+
+        var table = Tensor.FromArray(new float[8], 4, 2);
+        table.RequiresGrad = true;
+        var ids = Tensor.FromArray([1, 3, 1]);
+        Functional.Embedding(ids, table).Sum().Backward();
+        Near([0f, 0f, 2f, 2f, 0f, 0f, 1f, 1f], table.Grad);
+        table.ZeroGrad();
+        Functional.Embedding(Tensor.FromArray([0]), table).Sum().Backward();
+        Near([1f, 1f, 0f, 0f, 0f, 0f, 0f, 0f], table.Grad);
     }
 
     [Fact]
