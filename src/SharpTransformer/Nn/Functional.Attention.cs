@@ -46,8 +46,9 @@ public static partial class Functional
             biasLayout = bias.BroadcastLayout(full);
         }
         // Keys and values read in place from a KV cache buffer (B, Hkv, capacity, D) narrowed to the first Tk positions.
+        // Only when no gradient is needed: the backward reads dense keys and values, so with gradients they are copied.
         int capacity = 0;
-        bool cached = !k.RequiresGrad && !v.RequiresGrad && CacheCapacity(k) is int ck && CacheCapacity(v) == ck;
+        bool cached = !AnyGrad(q, bias) && !k.RequiresGrad && !v.RequiresGrad && CacheCapacity(k) is int ck && CacheCapacity(v) == ck;
         if (cached) capacity = CacheCapacity(k)!.Value;
         var s = new AttentionShape(bsz, h, hkv, tq, tk, d, causal, scale ?? 1f / MathF.Sqrt(d), capacity);
         var qc = q.Dense();
@@ -55,7 +56,6 @@ public static partial class Functional
         var vc = cached ? v : v.Dense();
         var b = q.Backend;
         var y = Tensor.Empty(b, DType.Float32, [bsz, h, tq, d]);
-        if (cached && AnyGrad(q, bias)) throw new InvalidOperationException($"{op}: gradients through KV-cached keys are not supported; decode under GradMode.NoGrad().");
         var lse = Tensor.Empty(b, DType.Float32, [bsz, h, tq]);
         b.Attention(s, qc.Storage, kc.Storage, vc.Storage, mask?.Storage, bias?.Storage, biasLayout, y.Storage, lse.Storage);
         Tensor[] inputs = bias is null ? [qc, kc, vc] : [qc, kc, vc, bias];
