@@ -169,6 +169,15 @@ public sealed partial class GradientProperties
         k.RequiresGrad = rng.Next(5) != 0;
 
         Tensor Qkv(Tensor z) => transposedQkv ? z.Transpose(1, 2) : z;
+
+        // Frozen keys and values that are prefix views of longer (B, Hkv, capacity, D) buffers, as a KV cache hands them out,
+        // while q (and the bias) need gradients.
+        int cap = tk + rng.Next(1, 4);
+        var bigK = Make(Values(rng, bsz * hkv * cap * d, -2, 2), [bsz, hkv, cap, d]).Narrow(2, 0, tk);
+        var bigV = Make(Values(rng, bsz * hkv * cap * d, -2, 2), [bsz, hkv, cap, d]).Narrow(2, 0, tk);
+        Tensor[] frozenInputs = biasShape is null ? [Param(rng, [bsz, h, tq, d])] : [Param(rng, [bsz, h, tq, d]), Param(rng, biasShape, -1, 1)];
+        Check(z => Functional.ScaledDotProductAttention(z[0], bigK, bigV, causal, mask, z.Length > 1 ? z[1] : null, scale),
+            frozenInputs, seed: c.Seed, what: $"attention with frozen prefix-view keys/values (capacity {cap}) B{bsz} H{h} Hkv{hkv} Tq{tq} Tk{tk} D{d}");
         Check(z => Functional.ScaledDotProductAttention(Qkv(z[0]), Qkv(z[1]), Qkv(z[2]), causal, mask, z.Length > 3 ? z[3] : null, scale),
             [.. inputs], seed: c.Seed,
             what: $"attention B{bsz} H{h} Hkv{hkv} Tq{tq} Tk{tk} D{d} causal {causal} mask {mask is not null} bias {(biasShape is null ? "none" : Layout.Format(biasShape))} transposed {transposedQkv} scale {scale}");
