@@ -120,6 +120,21 @@ public sealed class FunctionalForwardTests
                 Tensor.FromArray(v, bsz, hkv, tk, d), causal, mask is null ? null : Tensor.FromArray(mask, bsz, tk), biasT, scale).ToArray();
             Close(expected, y, Tol, Tol,
                 $"attention B{bsz} H{h} Hkv{hkv} Tq{tq} Tk{tk} D{d} causal {causal} mask {mask is not null} bias {(bs is null ? "none" : Layout.Format(bs))} scale {scale}");
+
+            // The same keys and values read in place as the first Tk positions of (B, Hkv, capacity, D) buffers (a KV cache).
+            int cap = tk + rng.Next(1, 5);
+            Tensor Prefix(float[] src)
+            {
+                var buf = Tensor.Full([bsz, hkv, cap, d], float.NaN);   // positions past Tk must never be read
+                buf.Narrow(2, 0, tk).CopyFrom(Tensor.FromArray(src, bsz, hkv, tk, d));
+                return buf.Narrow(2, 0, tk);
+            }
+            using (SharpTransformer.Autograd.GradMode.NoGrad())
+            {
+                var yc = Functional.ScaledDotProductAttention(Tensor.FromArray(q, bsz, h, tq, d), Prefix(k), Prefix(v), causal,
+                    mask is null ? null : Tensor.FromArray(mask, bsz, tk), biasT, scale).ToArray();
+                Close(expected, yc, Tol, Tol, $"attention reading a KV cache of capacity {cap} in place, B{bsz} H{h} Hkv{hkv} Tq{tq} Tk{tk} D{d}");
+            }
         }
     }
 }
