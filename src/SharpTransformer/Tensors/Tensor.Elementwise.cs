@@ -26,8 +26,9 @@ public sealed partial class Tensor
         var x = this;
         return y.Record(name, [this], g =>
         {
-            var xc = x.Contiguous();
-            var gc = g.Contiguous();
+            // The kernel reads dense storage from index 0: a contiguous view at an offset must be copied too.
+            var xc = x.Dense();
+            var gc = g.Dense();
             var dx = Empty(g.Backend, DType.Float32, g.Shape);
             g.Backend.UnaryBackward(op, xc.Storage, y.Storage, gc.Storage, dx.Storage, dx.Count, arg);
             return [dx];

@@ -12,6 +12,7 @@ public sealed partial class Tensor
         RequireFloat("matmul"); b.RequireFloat("matmul");
         SameBackend(this, b, "matmul");
         if (Rank == 0 || b.Rank == 0) throw new ArgumentException($"matmul: operands must have at least one dimension, got {ShapeString} and {b.ShapeString}.");
+        if (Rank == 1 && b.Rank == 1) return Unsqueeze(0).MatMul(b.Unsqueeze(1)).Reshape(); // dot product: rank 0
         if (Rank == 1) return Unsqueeze(0).MatMul(b).Squeeze(-2);
         if (b.Rank == 1) return MatMul(b.Unsqueeze(1)).Squeeze(-1);
         int m = Size(-2), k = Size(-1), n = b.Size(-1);

@@ -67,6 +67,13 @@ public abstract class PrimitiveDataConformance
                     var sxi = Up(be, xi); var syf = Up(be, yf0);
                     be.Copy(sxi, xl, syf, yl);
                     Close(D(ScalarReference.Copy(xi, xl, yf0, yl)), Down(be, syf, ly), 0, 0, $"Copy int->float {Describe(xl, kx)} -> {Describe(yl, ky)}");
+
+                    var syi = Up(be, yi0);
+                    be.Copy(sxi, xl, syi, yl); // int -> int (transposed token ids)
+                    var expectedInts = (int[])yi0.Clone();
+                    foreach (var idx in ScalarReference.Indices(shape)) expectedInts[ScalarReference.At(yl, idx)] = xi[ScalarReference.At(xl, idx)];
+                    Same(expectedInts, DownInt(be, syi, ly), $"Copy int->int {Describe(xl, kx)} -> {Describe(yl, ky)}");
+                    syi.Dispose();
                     sx.Dispose(); sy.Dispose(); sxi.Dispose(); syf.Dispose();
                 }
     }
