@@ -4,6 +4,11 @@ using SharpTransformer.Training;
 
 namespace SharpTransformer.Tests.Memory;
 
+/// <summary>Runs alone: GC.CollectionCount is process-wide, so tests allocating in parallel would count against it.</summary>
+[CollectionDefinition(nameof(TrainingLoopMemoryTests), DisableParallelization = true)]
+public class TrainingLoopMemoryCollection;
+
+[Collection(nameof(TrainingLoopMemoryTests))]
 public class TrainingLoopMemoryTests
 {
     // A training loop over a small attention + MLP stack, one TensorScope per step: after warm-up the backend pool
