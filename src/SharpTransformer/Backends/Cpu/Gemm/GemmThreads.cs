@@ -6,8 +6,28 @@ internal abstract class GemmJob
     private int _arrived;
     private int _generation;
 
+    private volatile bool _faulted;
+
     /// <summary>Number of workers taking part (set by <see cref="GemmThreads.Run"/>).</summary>
     public int Workers { get; set; }
+
+    /// <summary>Set when a worker threw: the others stop waiting for it instead of spinning forever.</summary>
+    public bool Faulted
+    {
+        get => _faulted;
+        set => _faulted = value;
+    }
+
+    /// <summary>Spins (yielding, never sleeping) until <paramref name="counter"/> reaches <paramref name="target"/>; throws if another worker failed.</summary>
+    public void WaitUntil(ref int counter, int target)
+    {
+        var spin = new SpinWait();
+        while (Volatile.Read(ref counter) < target)
+        {
+            if (_faulted) throw new OperationCanceledException("Another Sgemm worker failed.");
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
 
     /// <summary>The work of worker <paramref name="worker"/> (0 = the calling thread).</summary>
     public abstract void Execute(int worker);
@@ -27,7 +47,11 @@ internal abstract class GemmJob
             return;
         }
         var spin = new SpinWait();
-        while (Volatile.Read(ref _generation) == gen) spin.SpinOnce(sleep1Threshold: -1);
+        while (Volatile.Read(ref _generation) == gen)
+        {
+            if (_faulted) throw new OperationCanceledException("Another Sgemm worker failed.");
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
     }
 }
 
@@ -67,19 +91,25 @@ internal static class GemmThreads
                 _workers = grown;
             }
             job.Workers = threads;
+            job.Faulted = false;
             Done.Reset();
             Volatile.Write(ref _pending, threads - 1);
             for (int i = 0; i < threads - 1; i++) _workers[i].Start(job);
             Exception? error = null;
             try { job.Execute(0); }
-            catch (Exception e) { error = e; }
+            catch (Exception e) { error = e; job.Faulted = true; }
             // The other workers are normally within microseconds of finishing: spin a little, then block (on a
             // machine with more runnable threads than cores, spinning would only delay them).
             long until = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
             var spin = new SpinWait();
             while (Volatile.Read(ref _pending) != 0 && System.Diagnostics.Stopwatch.GetTimestamp() < until) spin.SpinOnce(sleep1Threshold: -1);
             if (Volatile.Read(ref _pending) != 0) Done.Wait();
-            for (int i = 0; i < threads - 1; i++) error ??= _workers[i].TakeError();
+            // Report the first real failure, not the cancellations it caused in the other workers.
+            for (int i = 0; i < threads - 1; i++)
+            {
+                var e = _workers[i].TakeError();
+                if (e is not null && (error is null || error is OperationCanceledException)) error = e;
+            }
             if (error is not null) throw new AggregateException("Sgemm worker failed.", error);
         }
         finally
@@ -143,7 +173,7 @@ internal static class GemmThreads
                     }
                 }
                 try { job.Execute(_index); }
-                catch (Exception e) { _error = e; }
+                catch (Exception e) { _error = e; job.Faulted = true; }
                 if (Interlocked.Decrement(ref _pending) == 0) Done.Set();
             }
         }

@@ -129,11 +129,7 @@ internal sealed unsafe class PackedGemm : GemmJob
                     GemmPack.PackA(_transA, src, _lda, rows, kcb, PanelRows(rows), APanel(kb0, kbi, ir, mPanels));
                     Interlocked.Increment(ref packed);
                 }
-                if (workers > 1)
-                {
-                    var spin = new SpinWait();
-                    while (Volatile.Read(ref packed) < tasks) spin.SpinOnce(sleep1Threshold: -1);
-                }
+                if (workers > 1) WaitUntil(ref packed, tasks);
 
                 if (_splitN)
                 {
