@@ -93,9 +93,10 @@ public sealed partial class CpuBackend
             for (int task = t0; task < t1; task++)
             {
                 int b = task / sh.KvHeads, kvh = task % sh.KvHeads;
-                int kvBase = (b * sh.KvHeads + kvh) * tk * d;
-                dka.AsSpan(kvBase, tk * d).Clear();
-                dva.AsSpan(kvBase, tk * d).Clear();
+                int kvBase = (b * sh.KvHeads + kvh) * sh.KeyRows * d;   // k, v: (B, KvHeads, KeyRows, D)
+                int outBase = (b * sh.KvHeads + kvh) * tk * d;          // dk, dv: (B, KvHeads, KeyLength, D)
+                dka.AsSpan(outBase, tk * d).Clear();
+                dva.AsSpan(outBase, tk * d).Clear();
                 for (int h = kvh * sh.Group; h < (kvh + 1) * sh.Group; h++)
                 {
                     for (int i = 0; i < tq; i++)
@@ -121,11 +122,11 @@ public sealed partial class CpuBackend
                             float dp = TensorPrimitives.Dot(gi, vj);
                             float ds = p * (dp - di);
                             if (dba is not null) dba[dbRow + j] = ds;
-                            var dvj = dva.AsSpan(kvBase + j * d, d);
+                            var dvj = dva.AsSpan(outBase + j * d, d);
                             TensorPrimitives.MultiplyAdd(gi, p, dvj, dvj);
                             float dss = ds * sh.Scale;
                             TensorPrimitives.MultiplyAdd(kj, dss, dqi, dqi);
-                            var dkj = dka.AsSpan(kvBase + j * d, d);
+                            var dkj = dka.AsSpan(outBase + j * d, d);
                             TensorPrimitives.MultiplyAdd(qi, dss, dkj, dkj);
                         }
                     }
