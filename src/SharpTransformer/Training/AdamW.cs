@@ -9,7 +9,8 @@ public sealed record AdamWOptions(float LearningRate = 1e-3f, float Beta1 = 0.9f
 
 /// <summary>
 /// AdamW with decoupled weight decay, applied by default only to matrices (rank ≥ 2) as nanoGPT does.
-/// Each parameter is updated by one fused SIMD pass of the backend.
+/// Each parameter is updated by one fused SIMD pass of the backend. Moments live on their parameter's backend: after
+/// <c>module.To(backend)</c> they follow the parameters at the next <see cref="Step"/>, so moving the model moves the optimizer.
 /// </summary>
 public sealed class AdamW : IOptimizer
 {
@@ -60,7 +61,17 @@ public sealed class AdamW : IOptimizer
 
     private (Tensor M, Tensor V) StateOf(Tensor p)
     {
-        if (_state.TryGetValue(p, out var s)) return s;
+        if (_state.TryGetValue(p, out var s))
+        {
+            if (ReferenceEquals(s.M.Backend, p.Backend)) return s;
+            // The parameter moved (module.To(backend)): its moments follow it, like PyTorch's optimizer state after model.to(device).
+            using var __ = TensorScope.Suspend();
+            var moved = (s.M.To(p.Backend), s.V.To(p.Backend));
+            s.M.Storage.Dispose();
+            s.V.Storage.Dispose();
+            _state[p] = moved;
+            return moved;
+        }
         if (!p.IsContiguous || p.Layout.Offset != 0 || !p.Grad!.IsContiguous)
             throw new InvalidOperationException($"AdamW: parameter {p.Name ?? p.ShapeString} and its gradient must be contiguous.");
         using var _ = TensorScope.Suspend();

@@ -1,0 +1,306 @@
+using ILGPU;
+using SharpTransformer.Backends;
+using SharpTransformer.Ilgpu.Kernels;
+using SharpTransformer.Tensors;
+
+namespace SharpTransformer.Ilgpu;
+
+// Data movement, elementwise ops, reductions, GEMM, gather and scatter.
+public sealed partial class IlgpuBackend
+{
+    /// <inheritdoc/>
+    public void Fill(IStorage y, in Layout yl, float value)
+    {
+        lock (_sync)
+        {
+            CheckAlive();
+            var ys = S(y, "Fill");
+            Need(ys, yl, "Fill");
+            int n = yl.Count;
+            if (n == 0) return;
+            var l = Strided.Of(yl);
+            if (ys.DType == DType.Float32) FillFK(n, ys.F, l, value);
+            else FillIK(n, ys.I, l, (int)value);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Copy(IStorage x, in Layout xl, IStorage y, in Layout yl)
+    {
+        lock (_sync)
+        {
+            CheckAlive();
+            var xs = S(x, "Copy");
+            var ys = S(y, "Copy");
+            if (xl.Count != yl.Count)
+                throw new ArgumentException($"{Name}.Copy: shapes differ: {Layout.Format(xl.Shape)} and {Layout.Format(yl.Shape)}.");
+            Need(xs, xl, "Copy");
+            Need(ys, yl, "Copy");
+            int n = xl.Count;
+            if (n == 0) return;
+            // Both layouts walk one shape; a contiguous side may be re-expressed on the other's shape (same count).
+            Strided l;
+            if (xl.Shape.AsSpan().SequenceEqual(yl.Shape)) l = Strided.Of(xl, yl);
+            else if (yl.IsContiguous) l = Strided.Of(xl, new Layout((int[])xl.Shape.Clone(), Layout.ContiguousStrides(xl.Shape), yl.Offset));
+            else if (xl.IsContiguous) l = Strided.Of(new Layout((int[])yl.Shape.Clone(), Layout.ContiguousStrides(yl.Shape), xl.Offset), yl);
+            else throw new ArgumentException($"{Name}.Copy: shapes differ: {Layout.Format(xl.Shape)} and {Layout.Format(yl.Shape)}.");
+            switch (xs.DType, ys.DType)
+            {
+                case (DType.Float32, DType.Float32): CopyFFK(n, xs.F, ys.F, l); break;
+                case (DType.Int32, DType.Int32): CopyIIK(n, xs.I, ys.I, l); break;
+                case (DType.Int32, DType.Float32): CopyIFK(n, xs.I, ys.F, l); break;
+                default: CopyFIK(n, xs.F, ys.I, l); break;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Arange(IStorage y, int n)
+    {
+        lock (_sync)
+        {
+            CheckAlive();
+            var ys = S(y, "Arange");
+            Need(ys, n, "Arange");
+            if (n <= 0) return;
+            if (ys.DType == DType.Float32) ArangeFK(n, ys.F);
+            else ArangeIK(n, ys.I);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void RandomFill(IStorage y, int n, RandomKind kind, float a, float b, ulong seed, ulong offset)
+    {
+        if (kind is not (RandomKind.Uniform or RandomKind.Normal or RandomKind.Bernoulli))
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "RandomFill: unknown distribution.");
+        lock (_sync)
+        {
+            CheckAlive();
+            var ys = S(y, "RandomFill", DType.Float32);
+            Need(ys, n, "RandomFill");
+            if (n <= 0) return;
+            RandomK(n, ys.F, (int)kind, a, b, seed, offset);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Unary(UnaryOp op, IStorage x, in Layout xl, IStorage y, float arg = 0f)
+    {
+        if (!Enum.IsDefined(op)) throw new ArgumentOutOfRangeException(nameof(op), op, "Unary: unknown op.");
+        lock (_sync)
+        {
+            CheckAlive();
+            var xs = S(x, "Unary", DType.Float32);
+            var ys = S(y, "Unary", DType.Float32);
+            Need(xs, xl, "Unary");
+            int n = xl.Count;
+            Need(ys, n, "Unary");
+            if (n == 0) return;
+            UnaryK(n, xs.F, ys.F, Strided.Of(xl), (int)op, arg);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void UnaryBackward(UnaryOp op, IStorage x, IStorage y, IStorage dy, IStorage dx, int n, float arg = 0f)
+    {
+        if (!Enum.IsDefined(op)) throw new ArgumentOutOfRangeException(nameof(op), op, "UnaryBackward: unknown op.");
+        lock (_sync)
+        {
+            CheckAlive();
+            var xs = S(x, "UnaryBackward", DType.Float32);
+            var ys = S(y, "UnaryBackward", DType.Float32);
+            var gs = S(dy, "UnaryBackward", DType.Float32);
+            var ds = S(dx, "UnaryBackward", DType.Float32);
+            Need(xs, n, "UnaryBackward"); Need(ys, n, "UnaryBackward"); Need(gs, n, "UnaryBackward"); Need(ds, n, "UnaryBackward");
+            if (n <= 0) return;
+            UnaryBackwardK(n, xs.F, ys.F, gs.F, ds.F, (int)op, arg);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Binary(BinaryOp op, IStorage a, in Layout al, IStorage b, in Layout bl, IStorage y)
+    {
+        if (!Enum.IsDefined(op)) throw new ArgumentOutOfRangeException(nameof(op), op, "Binary: unknown op.");
+        lock (_sync)
+        {
+            CheckAlive();
+            var sa = S(a, "Binary", DType.Float32);
+            var sb = S(b, "Binary", DType.Float32);
+            var sy = S(y, "Binary", DType.Float32);
+            if (!al.Shape.AsSpan().SequenceEqual(bl.Shape))
+                throw new ArgumentException($"{Name}.Binary({op}): layouts must be broadcast to one shape, got {Layout.Format(al.Shape)} and {Layout.Format(bl.Shape)}.");
+            Need(sa, al, "Binary"); Need(sb, bl, "Binary");
+            int n = al.Count;
+            Need(sy, n, "Binary");
+            if (n == 0) return;
+            BinaryK(n, sa.F, sb.F, sy.F, Strided.Of(al, bl), (int)op);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Where(IStorage cond, in Layout cl, IStorage a, in Layout al, IStorage b, in Layout bl, IStorage y)
+    {
+        lock (_sync)
+        {
+            CheckAlive();
+            var sc = S(cond, "Where", DType.Float32);
+            var sa = S(a, "Where", DType.Float32);
+            var sb = S(b, "Where", DType.Float32);
+            var sy = S(y, "Where", DType.Float32);
+            if (!cl.Shape.AsSpan().SequenceEqual(al.Shape) || !cl.Shape.AsSpan().SequenceEqual(bl.Shape))
+                throw new ArgumentException($"{Name}.Where: layouts must be broadcast to one shape, got {Layout.Format(cl.Shape)}, {Layout.Format(al.Shape)} and {Layout.Format(bl.Shape)}.");
+            Need(sc, cl, "Where"); Need(sa, al, "Where"); Need(sb, bl, "Where");
+            int n = cl.Count;
+            Need(sy, n, "Where");
+            if (n == 0) return;
+            WhereK(n, sc.F, sa.F, sb.F, sy.F, Strided.Of(cl, al, bl));
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Reduce(ReduceOp op, IStorage x, in Layout xl, int axis, IStorage y)
+    {
+        if (axis < 0 || axis >= xl.Rank)
+            throw new ArgumentOutOfRangeException(nameof(axis), axis, $"Reduce({op}): axis out of range for {Layout.Format(xl.Shape)}.");
+        if (!Enum.IsDefined(op)) throw new ArgumentOutOfRangeException(nameof(op), op, "Reduce: unknown op.");
+        lock (_sync)
+        {
+            CheckAlive();
+            var xs = S(x, "Reduce", DType.Float32);
+            var ys = S(y, "Reduce", op == ReduceOp.ArgMax ? DType.Int32 : DType.Float32);
+            Need(xs, xl, "Reduce");
+            int len = xl.Shape[axis];
+            if (len == 0 && op != ReduceOp.Sum)
+                throw new ArgumentException($"Reduce({op}): cannot reduce an empty axis {axis} of {Layout.Format(xl.Shape)}.");
+            var outShape = new int[xl.Rank - 1];
+            var outStrides = new int[xl.Rank - 1];
+            for (int d = 0, o = 0; d < xl.Rank; d++)
+            {
+                if (d == axis) continue;
+                outShape[o] = xl.Shape[d];
+                outStrides[o++] = xl.Strides[d];
+            }
+            int outputs = Layout.Numel(outShape);
+            Need(ys, outputs, "Reduce");
+            if (outputs == 0) return;
+            var l = Strided.Create(outShape, outStrides, xl.Offset);
+            int stride = xl.Strides[axis];
+            int g = RowGroup;
+            bool grouped = len >= 4 * g && outputs < 4096;
+            if (op == ReduceOp.ArgMax)
+            {
+                if (grouped) ArgMaxGroupK(Rows(outputs, g, 2 * g), xs.F, ys.I, l, len, stride);
+                else ArgMaxThreadK(outputs, xs.F, ys.I, l, len, stride);
+            }
+            else
+            {
+                if (grouped) ReduceGroupK(Rows(outputs, g, g), xs.F, ys.F, l, len, stride, (int)op);
+                else ReduceThreadK(outputs, xs.F, ys.F, l, len, stride, (int)op);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void SumSquares(IStorage x, int n, IStorage acc)
+    {
+        lock (_sync)
+        {
+            CheckAlive();
+            var xs = S(x, "SumSquares", DType.Float32);
+            var sa = S(acc, "SumSquares", DType.Float32);
+            Need(xs, n, "SumSquares");
+            Need(sa, 1, "SumSquares");
+            if (n <= 0) return;
+            int g = RowGroup;
+            int groups = (int)Math.Clamp((n + 4L * g - 1) / (4L * g), 1, 256);
+            using var partial = Temp(DType.Float32, groups);
+            SumSquaresPartialK(Rows(groups, g, g), xs.F, partial.F, n);
+            SumIntoK(Rows(1, g, g), partial.F, sa.F, groups);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void MatMul(IStorage a, in Layout al, IStorage b, in Layout bl, IStorage y, bool accumulate = false)
+    {
+        int r = al.Rank;
+        if (r < 2 || bl.Rank != r)
+            throw new ArgumentException($"MatMul: operands must have equal rank >= 2, got {Layout.Format(al.Shape)} and {Layout.Format(bl.Shape)}.");
+        int m = al.Shape[r - 2], k = al.Shape[r - 1], n = bl.Shape[r - 1];
+        if (bl.Shape[r - 2] != k)
+            throw new ArgumentException($"MatMul: inner dimensions differ: {Layout.Format(al.Shape)} @ {Layout.Format(bl.Shape)}.");
+        for (int d = 0; d < r - 2; d++)
+            if (al.Shape[d] != bl.Shape[d])
+                throw new ArgumentException($"MatMul: batch dimensions must be broadcast already: {Layout.Format(al.Shape)} @ {Layout.Format(bl.Shape)}.");
+        lock (_sync)
+        {
+            CheckAlive();
+            var sa = S(a, "MatMul", DType.Float32);
+            var sb = S(b, "MatMul", DType.Float32);
+            var sy = S(y, "MatMul", DType.Float32);
+            Need(sa, al, "MatMul"); Need(sb, bl, "MatMul");
+            int batch = 1;
+            for (int d = 0; d < r - 2; d++) batch *= al.Shape[d];
+            Need(sy, (long)batch * m * n, "MatMul");
+            if (batch == 0 || m == 0 || n == 0) return;
+            var args = new GemmArgs
+            {
+                M = m, N = n, K = k,
+                Sam = al.Strides[r - 2], Sak = al.Strides[r - 1],
+                Sbk = bl.Strides[r - 2], Sbn = bl.Strides[r - 1],
+                Accumulate = accumulate ? 1 : 0,
+            };
+            args.AKFast = args.Sak == 1 || k == 1 ? 1 : 0;
+            args.BNFast = args.Sbn == 1 || n == 1 ? 1 : 0;
+            int T = GemmTile, tile = 4 * T;
+            int gx = (n + tile - 1) / tile, gy = (m + tile - 1) / tile;
+            if (gy > 65535) throw new NotSupportedException($"{Name}.MatMul: {m} rows exceed the grid limit ({65535 * tile}).");
+            args.Batch = Strided.Create(al.Shape.AsSpan(0, r - 2), al.Strides[..(r - 2)], al.Offset, bl.Strides[..(r - 2)], bl.Offset);
+            const int maxZ = 65535;
+            for (int z0 = 0; z0 < batch; z0 += maxZ)
+            {
+                args.BatchStart = z0;
+                var config = new KernelConfig(new Index3D(gx, gy, Math.Min(maxZ, batch - z0)), new Index3D(T, T, 1),
+                    SharedMemoryConfig.RequestDynamic<float>(8 * T * T));
+                GemmK(config, sa.F, sb.F, sy.F, args);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Gather(IStorage src, int outer, int dim, int inner, IStorage index, int count, IStorage y)
+    {
+        lock (_sync)
+        {
+            CheckAlive();
+            var ss = S(src, "Gather", DType.Float32);
+            var si = S(index, "Gather", DType.Int32);
+            var sy = S(y, "Gather", DType.Float32);
+            Need(ss, (long)outer * dim * inner, "Gather");
+            Need(si, count, "Gather");
+            Need(sy, (long)outer * count * inner, "Gather");
+            int n = outer * count * inner;
+            if (n == 0) return;
+            MarkErrorCheck(ErrorFlags.Gather, dim);
+            GatherK(n, ss.F, si.I, sy.F, _errors.View.BaseView, dim, inner, count);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void ScatterAdd(IStorage src, int outer, int dim, int inner, IStorage index, int count, IStorage y)
+    {
+        lock (_sync)
+        {
+            CheckAlive();
+            var ss = S(src, "ScatterAdd", DType.Float32);
+            var si = S(index, "ScatterAdd", DType.Int32);
+            var sy = S(y, "ScatterAdd", DType.Float32);
+            Need(ss, (long)outer * count * inner, "ScatterAdd");
+            Need(si, count, "ScatterAdd");
+            Need(sy, (long)outer * dim * inner, "ScatterAdd");
+            int n = outer * inner;
+            if (n == 0 || count == 0) return;
+            MarkErrorCheck(ErrorFlags.ScatterAdd, dim);
+            ScatterAddK(n, ss.F, si.I, sy.F, _errors.View.BaseView, dim, inner, count);
+        }
+    }
+}
