@@ -131,7 +131,7 @@ public sealed class GflopsConfig : ManualConfig
             if (report?.ResultStatistics is not { } stats) return "-";
             var shape = benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Shape")?.Value as GemmShape?
                 ?? (benchmarkCase.Descriptor.Type == typeof(SgemvBenchmarks) ? new GemmShape(1, 768, 50257) : null);
-            if (shape is not { } s) return "-";
+            if (shape is not { } s || (bytes && s.M != 1)) return "-";
             double seconds = stats.Mean * 1e-9;
             return bytes
                 ? (4.0 * s.K * s.N / seconds / 1e9).ToString("F1", System.Globalization.CultureInfo.InvariantCulture)
