@@ -140,7 +140,9 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable
                 _ => IlgpuDeviceKind.Cpu,
             };
             int index = kind switch { IlgpuDeviceKind.Cuda => cuda++, IlgpuDeviceKind.OpenCL => cl++, _ => cpu++ };
-            list.Add((d, new IlgpuDeviceInfo(kind, index, d.Name, d.MemorySize, d.MaxNumThreadsPerGroup, d.WarpSize)));
+            // The CPU accelerator reports an unbounded size; its memory is the host's.
+            long memory = kind == IlgpuDeviceKind.Cpu ? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes : d.MemorySize;
+            list.Add((d, new IlgpuDeviceInfo(kind, index, d.Name, memory, d.MaxNumThreadsPerGroup, d.WarpSize)));
         }
         return list;
     }
