@@ -6,7 +6,7 @@ using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
 using SharpTransformer.Backends;
 using SharpTransformer.Backends.Cpu;
-using SharpTransformer.Conformance;
+using SharpTransformer.Generation;
 using SharpTransformer.Ilgpu.Kernels;
 using SharpTransformer.Models.Gpt2;
 using SharpTransformer.Nn;
@@ -60,6 +60,15 @@ public sealed class IlgpuBackendTests(ITestOutputHelper output)
             using var auto = IlgpuBackend.Create(IlgpuDeviceKind.Auto, TestBackend.Options);   // falls back to the CPU accelerator
             Assert.Equal(IlgpuDeviceKind.Cpu, auto.Device.Kind);
         }
+    }
+
+    [Fact]
+    public void BackendSelectorParsesCommandLineNames()
+    {
+        Assert.Same(CpuBackend.Default, BackendSelector.Create("cpu"));
+        using (var b = (IlgpuBackend)BackendSelector.Create("ilgpu:cpu", TestBackend.Options)) Assert.Equal("ilgpu:cpu:0", b.Name);
+        var ex = Assert.Throws<ArgumentException>(() => BackendSelector.Create("tpu"));
+        Assert.Contains("cpu, ilgpu", ex.Message);
     }
 
     [Fact]
@@ -225,6 +234,25 @@ public sealed class IlgpuBackendTests(ITestOutputHelper output)
         var cpu = Run(false);
         var moved = Run(true);
         for (int s = 0; s < 5; s++) Assert.True(Math.Abs(cpu[s] - moved[s]) <= 1e-4f * cpu[s], $"step {s}: {cpu[s]} vs {moved[s]}");
+    }
+
+    [Fact]
+    public void GreedyGenerationOnTheDeviceMatchesTheCpu()
+    {
+        var prompt = new[] { 5, 17, 3, 42 };
+        var cpuModel = new Gpt2(Gpt2Config.Tiny, seed: 12);
+        var devModel = new Gpt2(Gpt2Config.Tiny, seed: 12);
+        devModel.To(B);
+        foreach (bool cache in new[] { true, false })
+        {
+            var options = new GenerationOptions(MaxNewTokens: 8, Greedy: true, UseCache: cache);
+            var expected = new TextGenerator(cpuModel).Generate(prompt, options);
+            var got = new TextGenerator(devModel).Generate(prompt, options);
+            Assert.Equal(expected, got);
+        }
+        var batch = new TextGenerator(devModel).GenerateBatch([prompt, new[] { 9, 1 }], new GenerationOptions(MaxNewTokens: 4, Greedy: true));
+        var batchCpu = new TextGenerator(cpuModel).GenerateBatch([prompt, new[] { 9, 1 }], new GenerationOptions(MaxNewTokens: 4, Greedy: true));
+        Assert.Equal(batchCpu, batch);
     }
 
     [Fact]
