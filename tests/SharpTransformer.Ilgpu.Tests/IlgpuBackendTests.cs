@@ -6,6 +6,7 @@ using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
 using SharpTransformer.Backends;
 using SharpTransformer.Backends.Cpu;
+using SharpTransformer.Data;
 using SharpTransformer.Generation;
 using SharpTransformer.Ilgpu.Kernels;
 using SharpTransformer.Models.Gpt2;
@@ -259,6 +260,33 @@ public sealed class IlgpuBackendTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void LanguageModelTrainerTrainsAModelMovedToTheDevice()
+    {
+        var g = new Generator(4);
+        var data = new TokenWindowDataset(Enumerable.Range(0, 400).Select(i => (i * 7 + g.NextInt(3)) % 64).ToArray(), 8, stride: 1);
+        var options = new TrainerOptions(Steps: 4, BatchSize: 2, LearningRate: 3e-3f, WarmupSteps: 1, EvalInterval: 2, EvalBatches: 2, Seed: 5);
+        float[] Run(IBackend? backend)
+        {
+            var model = new Gpt2(Gpt2Config.Tiny with { ContextLength = 8 }, seed: 6);
+            if (backend is not null) model.To(backend);
+            var trainer = new LanguageModelTrainer(model, options);
+            var result = trainer.Train(data, data);
+            return [result.FinalTrainLoss, result.BestValidationLoss];
+        }
+        var cpu = Run(null);
+        var dev = Run(B);
+        Close(cpu, dev, 1e-4f, 0f, "final loss, best validation loss");
+    }
+
+    [Fact]
+    public void TheCorePackageDoesNotReferenceIlgpu()
+    {
+        var refs = typeof(Tensor).Assembly.GetReferencedAssemblies().Select(a => a.Name).ToList();
+        Assert.DoesNotContain(refs, n => n!.StartsWith("ILGPU", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(typeof(IlgpuBackend).Assembly.GetReferencedAssemblies(), a => a.Name == "ILGPU");
+    }
+
+    [Fact]
     public void DeviceMathMatchesTheRuntimeLibrary()
     {
         var rng = new Random(1);
@@ -295,6 +323,12 @@ public sealed class IlgpuBackendTests(ITestOutputHelper output)
             DeviceMath.SinCos(a, out double s, out double c);
             Assert.True(Math.Abs(Math.Sin(a) - s) < 1e-15 && Math.Abs(Math.Cos(a) - c) < 1e-15, $"sincos({a:R})");
         }
+    }
+
+    private static void Close(float[] expected, float[] actual, float rtol, float atol, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= atol + rtol * Math.Abs(expected[i]), $"{what}[{i}]: expected {expected[i]}, got {actual[i]}");
     }
 
     private static float RelErr(double exact, float got) => exact == 0 ? Math.Abs(got) : (float)(Math.Abs(exact - got) / Math.Abs(exact));
