@@ -186,7 +186,9 @@ public sealed partial class IlgpuBackend
             var l = Strided.Create(outShape, outStrides, xl.Offset);
             int stride = xl.Strides[axis];
             int g = RowGroup;
-            bool grouped = len >= 4 * g && outputs < 4096;
+            // A group per output when the axis is long and outputs are few; strided axes only when there are very few
+            // outputs, since a thread per output then reads neighbouring outputs coalesced.
+            bool grouped = len >= 4 * g && (stride == 1 ? outputs < 4096 : outputs < 64);
             if (op == ReduceOp.ArgMax)
             {
                 if (grouped) ArgMaxGroupK(Rows(outputs, g, 2 * g), xs.F, ys.I, l, len, stride);

@@ -37,7 +37,7 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable
     // Every buffer handed to a storage stays reachable from here until it is back in the pool: ILGPU buffers have their own
     // finalizers, so a buffer reachable only from a dropped storage could be freed before the storage's finalizer returns it.
     private readonly HashSet<MemoryBuffer1D<float, Stride1D.Dense>> _live = new(ReferenceEqualityComparer.Instance);
-    private readonly MemoryBuffer1D<long, Stride1D.Dense> _errors;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _errors;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _dummy;
     private readonly (int Dim, int Extra)[] _errorInfo = new (int, int)[ErrorFlags.Count];
     private bool _errorsPending;
@@ -58,7 +58,7 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable
         int t = 1;
         while ((t * 2) * (t * 2) <= maxGroup && t * 2 <= 16) t *= 2;
         GemmTile = t;
-        _errors = acc.Allocate1D<long>(ErrorFlags.Count);
+        _errors = acc.Allocate1D<int>(2 * ErrorFlags.Count);
         _errors.MemSetToZero(_stream);
         _dummy = acc.Allocate1D<float>(1);
         _dummy.MemSetToZero(_stream);
@@ -525,26 +525,26 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable
     {
         if (!_errorsPending) return;
         _errorsPending = false;
-        var rec = new long[ErrorFlags.Count];
-        _errors.View.CopyToCPU(_stream, new Span<long>(rec));
+        var rec = new int[2 * ErrorFlags.Count];
+        _errors.View.CopyToCPU(_stream, new Span<int>(rec));
         _stream.Synchronize();
-        int slot = Array.FindIndex(rec, r => r != 0);
+        int slot = -1;
+        for (int i = 0; i < ErrorFlags.Count; i++) if (rec[2 * i] != 0) { slot = i; break; }
         if (slot < 0) return;
         _errors.MemSetToZero(_stream);
         _stream.Synchronize();
-        long packed = rec[slot];
-        int position = int.MaxValue - (int)(packed >> 32);
-        int value = (int)(uint)packed;
+        int position = int.MaxValue - rec[2 * slot];
+        int value = rec[2 * slot + 1];
         var (dim, extra) = _errorInfo[slot];
         const string note = " (GPU kernels record bad indices and report them at the next host read or Synchronize)";
         throw slot switch
         {
             ErrorFlags.Gather => new IndexOutOfRangeException(
-                $"{Name}: Gather: index {value} at position {position} is out of range for a dimension of size {dim}{note}."),
+                $"{Name}: Gather: index {value} is out of range for a dimension of size {dim} (first bad position: {position}){note}."),
             ErrorFlags.ScatterAdd => new IndexOutOfRangeException(
-                $"{Name}: ScatterAdd: index {value} at position {position} is out of range for a dimension of size {dim}{note}."),
+                $"{Name}: ScatterAdd: index {value} is out of range for a dimension of size {dim} (first bad position: {position}){note}."),
             _ => new ArgumentOutOfRangeException("targets", value,
-                $"{Name}: cross_entropy: target {value} in row {position} is outside [0, {dim}) and is not the ignore index {extra}{note}."),
+                $"{Name}: cross_entropy: target {value} is outside [0, {dim}) and is not the ignore index {extra} (first bad row: {position}){note}."),
         };
     }
 }

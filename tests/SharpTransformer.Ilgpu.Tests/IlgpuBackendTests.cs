@@ -6,7 +6,8 @@ using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
 using SharpTransformer.Backends;
 using SharpTransformer.Backends.Cpu;
-using SharpTransformer.Conformance;
+using SharpTransformer.Data;
+using SharpTransformer.Generation;
 using SharpTransformer.Ilgpu.Kernels;
 using SharpTransformer.Models.Gpt2;
 using SharpTransformer.Nn;
@@ -28,7 +29,10 @@ public sealed class IlgpuBackendTests(ITestOutputHelper output)
     {
         using var context = Context.Create(b => b.Optimize(OptimizationLevel.O1));
         using var ptx = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70, CudaInstructionSet.ISA_70, null!);
-        using var cl = new CLBackend(context, new CLCapabilityContext(true, true, true, true, true), CLDeviceVendor.Nvidia, new CLCVersion(2, 0));
+        // A conservative OpenCL 2.0 device: doubles and the generic address space, but no half floats, no 64-bit atomics, no subgroups.
+        var caps = new CLCapabilityContext(false, true, true, false, false);
+        Assert.True(caps.Float64 && caps.GenericAddressSpace && !caps.Int64_Atomics && !caps.SubGroups && !caps.Float16);
+        using var cl = new CLBackend(context, caps, CLDeviceVendor.Nvidia, new CLCVersion(2, 0));
         var kernels = IlgpuBackend.KernelMethods();
         Assert.True(kernels.Count >= 35, $"only {kernels.Count} kernels found");
         var failures = new List<string>();
@@ -41,7 +45,7 @@ public sealed class IlgpuBackendTests(ITestOutputHelper output)
                 catch (Exception e) { failures.Add($"{method.DeclaringType!.Name}.{method.Name} ({name}): {(e.InnerException ?? e).Message}"); }
             }
         }
-        output.WriteLine($"{kernels.Count} kernels compiled for PTX (sm_70) and OpenCL C 2.0");
+        output.WriteLine($"{kernels.Count} kernels compiled for PTX (sm_70, no libdevice) and OpenCL C 2.0 (no 64-bit atomics)");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
@@ -60,6 +64,15 @@ public sealed class IlgpuBackendTests(ITestOutputHelper output)
             using var auto = IlgpuBackend.Create(IlgpuDeviceKind.Auto, TestBackend.Options);   // falls back to the CPU accelerator
             Assert.Equal(IlgpuDeviceKind.Cpu, auto.Device.Kind);
         }
+    }
+
+    [Fact]
+    public void BackendSelectorParsesCommandLineNames()
+    {
+        Assert.Same(CpuBackend.Default, BackendSelector.Create("cpu"));
+        using (var b = (IlgpuBackend)BackendSelector.Create("ilgpu:cpu", TestBackend.Options)) Assert.Equal("ilgpu:cpu:0", b.Name);
+        var ex = Assert.Throws<ArgumentException>(() => BackendSelector.Create("tpu"));
+        Assert.Contains("cpu, ilgpu", ex.Message);
     }
 
     [Fact]
@@ -228,6 +241,52 @@ public sealed class IlgpuBackendTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void GreedyGenerationOnTheDeviceMatchesTheCpu()
+    {
+        var prompt = new[] { 5, 17, 3, 42 };
+        var cpuModel = new Gpt2(Gpt2Config.Tiny, seed: 12);
+        var devModel = new Gpt2(Gpt2Config.Tiny, seed: 12);
+        devModel.To(B);
+        foreach (bool cache in new[] { true, false })
+        {
+            var options = new GenerationOptions(MaxNewTokens: 8, Greedy: true, UseCache: cache);
+            var expected = new TextGenerator(cpuModel).Generate(prompt, options);
+            var got = new TextGenerator(devModel).Generate(prompt, options);
+            Assert.Equal(expected, got);
+        }
+        var batch = new TextGenerator(devModel).GenerateBatch([prompt, new[] { 9, 1 }], new GenerationOptions(MaxNewTokens: 4, Greedy: true));
+        var batchCpu = new TextGenerator(cpuModel).GenerateBatch([prompt, new[] { 9, 1 }], new GenerationOptions(MaxNewTokens: 4, Greedy: true));
+        Assert.Equal(batchCpu, batch);
+    }
+
+    [Fact]
+    public void LanguageModelTrainerTrainsAModelMovedToTheDevice()
+    {
+        var g = new Generator(4);
+        var data = new TokenWindowDataset(Enumerable.Range(0, 400).Select(i => (i * 7 + g.NextInt(3)) % 64).ToArray(), 8, stride: 1);
+        var options = new TrainerOptions(Steps: 4, BatchSize: 2, LearningRate: 3e-3f, WarmupSteps: 1, EvalInterval: 2, EvalBatches: 2, Seed: 5);
+        float[] Run(IBackend? backend)
+        {
+            var model = new Gpt2(Gpt2Config.Tiny with { ContextLength = 8 }, seed: 6);
+            if (backend is not null) model.To(backend);
+            var trainer = new LanguageModelTrainer(model, options);
+            var result = trainer.Train(data, data);
+            return [result.FinalTrainLoss, result.BestValidationLoss];
+        }
+        var cpu = Run(null);
+        var dev = Run(B);
+        Close(cpu, dev, 1e-4f, 0f, "final loss, best validation loss");
+    }
+
+    [Fact]
+    public void TheCorePackageDoesNotReferenceIlgpu()
+    {
+        var refs = typeof(Tensor).Assembly.GetReferencedAssemblies().Select(a => a.Name).ToList();
+        Assert.DoesNotContain(refs, n => n!.StartsWith("ILGPU", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(typeof(IlgpuBackend).Assembly.GetReferencedAssemblies(), a => a.Name == "ILGPU");
+    }
+
+    [Fact]
     public void DeviceMathMatchesTheRuntimeLibrary()
     {
         var rng = new Random(1);
@@ -264,6 +323,12 @@ public sealed class IlgpuBackendTests(ITestOutputHelper output)
             DeviceMath.SinCos(a, out double s, out double c);
             Assert.True(Math.Abs(Math.Sin(a) - s) < 1e-15 && Math.Abs(Math.Cos(a) - c) < 1e-15, $"sincos({a:R})");
         }
+    }
+
+    private static void Close(float[] expected, float[] actual, float rtol, float atol, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= atol + rtol * Math.Abs(expected[i]), $"{what}[{i}]: expected {expected[i]}, got {actual[i]}");
     }
 
     private static float RelErr(double exact, float got) => exact == 0 ? Math.Abs(got) : (float)(Math.Abs(exact - got) / Math.Abs(exact));

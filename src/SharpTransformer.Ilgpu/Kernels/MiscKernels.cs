@@ -6,7 +6,7 @@ namespace SharpTransformer.Ilgpu.Kernels;
 internal static class MiscKernels
 {
     /// <summary>y[o, i, r] = src[o, index[i], r]; one thread per element of y. A bad index writes 0 and is recorded.</summary>
-    public static void Gather(Index1D e, ArrayView<float> src, ArrayView<int> index, ArrayView<float> y, ArrayView<long> errors,
+    public static void Gather(Index1D e, ArrayView<float> src, ArrayView<int> index, ArrayView<float> y, ArrayView<int> errors,
         int dim, int inner, int count)
     {
         int t = e / inner, r = e - t * inner;
@@ -25,7 +25,7 @@ internal static class MiscKernels
     /// y[o, index[i], r] += src[o, i, r]; one thread per (o, r) walks i in order, so repeated indices never race and the
     /// sums are deterministic (the same order as the CPU backend). Bad indices are skipped and recorded.
     /// </summary>
-    public static void ScatterAdd(Index1D e, ArrayView<float> src, ArrayView<int> index, ArrayView<float> y, ArrayView<long> errors,
+    public static void ScatterAdd(Index1D e, ArrayView<float> src, ArrayView<int> index, ArrayView<float> y, ArrayView<int> errors,
         int dim, int inner, int count)
     {
         int o = e / inner, r = e - o * inner;

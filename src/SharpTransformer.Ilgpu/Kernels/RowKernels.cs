@@ -158,7 +158,7 @@ internal static class RowKernels
     /// smallest bad row wins) and gives a NaN loss; the host reports it at the next read.
     /// </summary>
     public static void CrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> rowLoss, ArrayView<float> lse,
-        ArrayView<float> valid, ArrayView<long> errors, int classes, int ignoreIndex, float smoothing, int slot)
+        ArrayView<float> valid, ArrayView<int> errors, int classes, int ignoreIndex, float smoothing, int slot)
     {
         var sh = SharedMemory.GetDynamic<float>();
         int r = Grid.IdxX, t = Group.IdxX, g = Group.DimX;
@@ -201,14 +201,17 @@ internal static class RowKernels
     }
 }
 
-/// <summary>Device-side error records: errors[slot] holds ((int.MaxValue − position) &lt;&lt; 32) | (uint)value, so an atomic max keeps the first bad position with its value.</summary>
+/// <summary>
+/// Device-side error records, 32-bit atomics only (64-bit atomics are optional in OpenCL): errors[2·slot] keeps
+/// int.MaxValue − (first bad position) via an atomic max, errors[2·slot + 1] one of the bad values.
+/// </summary>
 internal static class ErrorFlags
 {
     public const int Gather = 0, ScatterAdd = 1, CrossEntropy = 2, Count = 4;
 
-    public static void Report(ArrayView<long> errors, int slot, int position, int value)
+    public static void Report(ArrayView<int> errors, int slot, int position, int value)
     {
-        long packed = ((long)(int.MaxValue - position) << 32) | (uint)value;
-        Atomic.Max(ref errors[slot], packed);
+        Atomic.Max(ref errors[2 * slot], int.MaxValue - position);
+        Atomic.Exchange(ref errors[2 * slot + 1], value);
     }
 }

@@ -14,6 +14,19 @@ public sealed class TextGenerator
     /// <summary>Creates a generator over a model (put it in eval mode first when it has dropout).</summary>
     public TextGenerator(ICausalLanguageModel model) => _model = model;
 
+    // Ids go to the backend the model's parameters live on (after model.To(backend)), read at each step.
+    private Tensor Ids(int[] data, params int[] shape)
+    {
+        var t = Tensor.FromArray(data, shape);
+        return _model is Module m && m.Parameters().FirstOrDefault() is { } p ? t.To(p.Backend) : t;
+    }
+
+    private Tensor Mask(float[] data, params int[] shape)
+    {
+        var t = Tensor.FromArray(data, shape);
+        return _model is Module m && m.Parameters().FirstOrDefault() is { } p ? t.To(p.Backend) : t;
+    }
+
     /// <summary>Generates new tokens after <paramref name="prompt"/> and returns only the new ones.</summary>
     public int[] Generate(IReadOnlyList<int> prompt, GenerationOptions options) => Stream(prompt, options).ToArray();
 
@@ -58,7 +71,7 @@ public sealed class TextGenerator
         using var _ = GradMode.NoGrad();
         int start = caches is null ? Math.Max(0, tokens.Count - _model.ContextLength) : fed;
         int n = tokens.Count - start;
-        var ids = Tensor.FromArray(tokens.GetRange(start, n).ToArray(), 1, n);
+        var ids = Ids(tokens.GetRange(start, n).ToArray(), 1, n);
         var y = _model.Forward(ids, caches);                                  // (1, n, V)
         var last = y.Narrow(1, n - 1, 1).Contiguous();
         last.Backend.Download(last.Storage, last.Layout.Offset, logits, 0, logits.Length);
@@ -99,14 +112,14 @@ public sealed class TextGenerator
         int v = _model.VocabSize;
         var logits = new float[b * v];
         int len = plen;
-        Tensor stepIds = Tensor.FromArray(ids, b, plen), stepPos = Tensor.FromArray(pos, b, plen);
+        Tensor stepIds = Ids(ids, b, plen), stepPos = Ids(pos, b, plen);
         for (int step = 0; step < options.MaxNewTokens && len <= total; step++)
         {
             int n = stepIds.Size(1);
             using (var scope = TensorScope.Begin())
             using (GradMode.NoGrad())
             {
-                var km = Tensor.FromArray(SliceMask(mask, b, total, len), b, len);
+                var km = Mask(SliceMask(mask, b, total, len), b, len);
                 var y = _model.Forward(stepIds, caches, stepPos, km);                 // (B, n, V)
                 var last = y.Narrow(1, n - 1, 1).Contiguous();
                 last.Backend.Download(last.Storage, last.Layout.Offset, logits, 0, b * v);
@@ -128,8 +141,8 @@ public sealed class TextGenerator
             if (done.All(x => x) || len >= total) break;
             for (int i = 0; i < b; i++) mask[i * total + len] = 1f;
             len++;
-            stepIds = Tensor.FromArray(next, b, 1);
-            stepPos = Tensor.FromArray(nextPos, b, 1);
+            stepIds = Ids(next, b, 1);
+            stepPos = Ids(nextPos, b, 1);
         }
         return outputs.Select(o => o.ToArray()).ToArray();
     }

@@ -121,7 +121,7 @@ public sealed class LanguageModelTrainer
             for (int micro = 0; micro < o.GradAccumulation; micro++)
             {
                 using var scope = TensorScope.Begin();
-                var (x, y) = train.RandomBatch(o.BatchSize, Sampling);
+                var (x, y) = OnModelBackend(train.RandomBatch(o.BatchSize, Sampling));
                 var logits = _model.Forward(x);                                       // (B, T, V)
                 var loss = Functional.CrossEntropy(logits, y);
                 float lv = loss.Item();
@@ -152,6 +152,13 @@ public sealed class LanguageModelTrainer
         return new TrainingResult(Step, lastLoss, lastVal, best, reason, sw.Elapsed);
     }
 
+    // Batches are built on the host; they go to the backend of the model's parameters (after model.To(backend)).
+    private (Tensor X, Tensor Y) OnModelBackend((Tensor X, Tensor Y) batch)
+    {
+        var p = _module.Parameters().FirstOrDefault();
+        return p is null ? batch : (batch.X.To(p.Backend), batch.Y.To(p.Backend));
+    }
+
     /// <summary>
     /// Mean loss over <paramref name="batches"/> batches of consecutive windows spread evenly over the dataset (deterministic).
     /// </summary>
@@ -168,7 +175,7 @@ public sealed class LanguageModelTrainer
             using var scope = TensorScope.Begin();
             int m = Math.Min(batchSize, total - s);
             for (int i = 0; i < m; i++) idx[i] = (int)((long)(s + i) * data.Count / total);
-            var (x, y) = data.Batch(idx.AsSpan(0, m));
+            var (x, y) = OnModelBackend(data.Batch(idx.AsSpan(0, m)));
             sum += Functional.CrossEntropy(_model.Forward(x), y).Item() * m;
             n += m;
         }
