@@ -176,6 +176,29 @@ public class SgemmTests(ITestOutputHelper output)
         });
     }
 
+    [Fact]
+    public void BackToBackTwoThreadCallsMatchOneThread()
+    {
+        // Many consecutive 2-worker calls (GEMV, dot tiles, packed) catch hand-off races in the worker pool, and the
+        // result must not depend on the thread count (every C tile is computed the same way whoever computes it).
+        (bool transB, int m, int n, int k)[] cases = [(false, 1, 50000, 64), (true, 1, 50000, 64), (true, 8, 9000, 64), (false, 100, 600, 64)];
+        foreach (var (transB, m, n, k) in cases)
+        {
+            var rng = new Random(m + n);
+            var a = Fill(rng, m * k);
+            var b = Fill(rng, k * n);
+            int ldb = transB ? k : n;
+            var expected = new float[m * n];
+            Sgemm.Multiply(false, transB, m, n, k, a, 0, k, b, 0, ldb, expected, 0, n, false, 1);
+            var c = new float[m * n];
+            for (int r = 0; r < 100; r++)
+            {
+                Sgemm.Multiply(false, transB, m, n, k, a, 0, k, b, 0, ldb, c, 0, n, false, 2);
+                if (!c.AsSpan().SequenceEqual(expected)) Assert.Fail($"transB={transB} M={m} N={n} K={k}: call {r} on 2 threads differs from 1 thread.");
+            }
+        }
+    }
+
     private static void Check(Random rng, bool transA, bool transB, int m, int n, int k, int threads, bool accumulate, bool padded)
     {
         // Leading dimensions and offsets: tight, or padded with junk around the views.

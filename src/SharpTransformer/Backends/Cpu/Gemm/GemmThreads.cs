@@ -103,7 +103,13 @@ internal static class GemmThreads
             long until = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
             var spin = new SpinWait();
             while (Volatile.Read(ref _pending) != 0 && System.Diagnostics.Stopwatch.GetTimestamp() < until) spin.SpinOnce(sleep1Threshold: -1);
-            if (Volatile.Read(ref _pending) != 0) Done.Wait();
+            // A Set may be stale (a worker of the previous call sets it just after decrementing), so only the counter
+            // decides: workers always decrement before they set, and we always re-check after resetting.
+            while (Volatile.Read(ref _pending) != 0)
+            {
+                Done.Wait();
+                Done.Reset();
+            }
             // Report the first real failure, not the cancellations it caused in the other workers.
             for (int i = 0; i < threads - 1; i++)
             {
