@@ -1,4 +1,25 @@
+using System.Diagnostics;
+
 namespace SharpTransformer.Backends.Cpu;
+
+/// <summary>
+/// Busy-waiting for another GEMM worker: pause-spins for up to 100 µs without giving the core away (on a busy machine
+/// a yield can cost a whole scheduler time slice while the other worker is microseconds from done), then yields.
+/// </summary>
+internal struct Spinner
+{
+    private static readonly long PureSpinTicks = Stopwatch.Frequency / 10_000;
+    private long _deadline;
+
+    /// <summary>Waits a little.</summary>
+    public void Spin()
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (_deadline == 0) _deadline = now + PureSpinTicks;
+        if (now < _deadline) Thread.SpinWait(8);
+        else Thread.Yield();
+    }
+}
 
 /// <summary>One parallel GEMM job: <see cref="Execute"/> runs once per worker, all workers concurrently.</summary>
 internal abstract class GemmJob
@@ -21,11 +42,11 @@ internal abstract class GemmJob
     /// <summary>Spins (yielding, never sleeping) until <paramref name="counter"/> reaches <paramref name="target"/>; throws if another worker failed.</summary>
     public void WaitUntil(ref int counter, int target)
     {
-        var spin = new SpinWait();
+        var spin = new Spinner();
         while (Volatile.Read(ref counter) < target)
         {
             if (_faulted) throw new OperationCanceledException("Another Sgemm worker failed.");
-            spin.SpinOnce(sleep1Threshold: -1);
+            spin.Spin();
         }
     }
 
@@ -46,11 +67,11 @@ internal abstract class GemmJob
             Interlocked.Increment(ref _generation);
             return;
         }
-        var spin = new SpinWait();
+        var spin = new Spinner();
         while (Volatile.Read(ref _generation) == gen)
         {
             if (_faulted) throw new OperationCanceledException("Another Sgemm worker failed.");
-            spin.SpinOnce(sleep1Threshold: -1);
+            spin.Spin();
         }
     }
 }
@@ -65,7 +86,7 @@ internal abstract class GemmJob
 internal static class GemmThreads
 {
     /// <summary>How long an idle worker spins for the next job before it blocks.</summary>
-    private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 20_000; // 50 µs
+    private static readonly long SpinTicks = Stopwatch.Frequency / 20_000; // 50 µs
 
     private static readonly object Gate = new();
     private static Worker[] _workers = [];
@@ -100,9 +121,8 @@ internal static class GemmThreads
             catch (Exception e) { error = e; job.Faulted = true; }
             // The other workers are normally within microseconds of finishing: spin a little, then block (on a
             // machine with more runnable threads than cores, spinning would only delay them).
-            long until = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
-            var spin = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0 && System.Diagnostics.Stopwatch.GetTimestamp() < until) spin.SpinOnce(sleep1Threshold: -1);
+            long until = Stopwatch.GetTimestamp() + SpinTicks;
+            while (Volatile.Read(ref _pending) != 0 && Stopwatch.GetTimestamp() < until) Thread.SpinWait(8);
             // A Set may be stale (a worker of the previous call sets it just after decrementing), so only the counter
             // decides: workers always decrement before they set, and we always re-check after resetting.
             while (Volatile.Read(ref _pending) != 0)
@@ -162,9 +182,8 @@ internal static class GemmThreads
                 if (job is null)
                 {
                     // Spin a little for the next job, then sleep until Start wakes us (re-checking after announcing it).
-                    long until = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
-                    var spin = new SpinWait();
-                    while ((job = Take()) is null && System.Diagnostics.Stopwatch.GetTimestamp() < until) spin.SpinOnce(sleep1Threshold: -1);
+                    long until = Stopwatch.GetTimestamp() + SpinTicks;
+                    while ((job = Take()) is null && Stopwatch.GetTimestamp() < until) Thread.SpinWait(8);
                     if (job is null)
                     {
                         Interlocked.Exchange(ref _sleeping, 1);

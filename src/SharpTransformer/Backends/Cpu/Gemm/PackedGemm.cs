@@ -78,8 +78,11 @@ internal sealed unsafe class PackedGemm : GemmJob
         job._splitN = job._nPanels >= 2 * threads || job._nPanels >= mPanels;
         int parts = job._splitN ? job._nPanels : mPanels;
         threads = Math.Max(1, Math.Min(threads, parts));
-        // With several workers, about 4 chunks each so the dynamic hand-out can even out delays.
-        job._chunkPanels = threads == 1 || !job._splitN ? ncPanels : Math.Clamp(job._nPanels / (4 * threads), 1, ncPanels);
+        // Chunks as large as the cache allows (the Ã block is reused across a chunk's panels), and a whole number of
+        // them per worker, so the hand-out is balanced; it is dynamic so a worker the OS delays does not hold the
+        // others up at the end.
+        int chunks = job._splitN ? threads * ((job._nPanels + threads * ncPanels - 1) / (threads * ncPanels)) : 1;
+        job._chunkPanels = job._splitN ? (job._nPanels + chunks - 1) / chunks : ncPanels;
         int rounds = job._mBlocks * job._kGroups;
         if (job._counters.Length < 3 * rounds) job._counters = new int[3 * rounds];
         Array.Clear(job._counters, 0, 3 * rounds);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SharpTransformer.Backends.Cpu;
 
@@ -229,20 +230,59 @@ internal static unsafe class SkinnyGemm
             int j = j0;
             for (; j + 256 <= j1; j += 256)
                 GemmKernels.Gemv512x256(_k, _x, _b + j, _ldb, _y + j, _accumulate, GemvPrefetchRows);
-            for (; j + 16 <= j1; j += 16)
+            for (; j + 64 <= j1; j += 64)
             {
-                var acc = Vector512<float>.Zero;
+                // Eight independent accumulator chains, two rows at a time (one chain would wait on the FMA latency).
+                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                Vector512<float> e0 = default, e1 = default, e2 = default, e3 = default;
                 float* b = _b + j;
-                for (int p = 0; p < _k; p++, b += _ldb) acc = Vector512.MultiplyAddEstimate(Vector512.Create(_x[p]), Vector512.Load(b), acc);
-                if (_accumulate) acc += Vector512.Load(_y + j);
-                Vector512.Store(acc, _y + j);
+                int p = 0;
+                for (; p + 2 <= _k; p += 2, b += 2 * _ldb)
+                {
+                    var x = Vector512.Create(_x[p]);
+                    a0 = Vector512.MultiplyAddEstimate(x, Vector512.Load(b), a0);
+                    a1 = Vector512.MultiplyAddEstimate(x, Vector512.Load(b + 16), a1);
+                    a2 = Vector512.MultiplyAddEstimate(x, Vector512.Load(b + 32), a2);
+                    a3 = Vector512.MultiplyAddEstimate(x, Vector512.Load(b + 48), a3);
+                    var x1 = Vector512.Create(_x[p + 1]);
+                    float* b1 = b + _ldb;
+                    e0 = Vector512.MultiplyAddEstimate(x1, Vector512.Load(b1), e0);
+                    e1 = Vector512.MultiplyAddEstimate(x1, Vector512.Load(b1 + 16), e1);
+                    e2 = Vector512.MultiplyAddEstimate(x1, Vector512.Load(b1 + 32), e2);
+                    e3 = Vector512.MultiplyAddEstimate(x1, Vector512.Load(b1 + 48), e3);
+                }
+                if (p < _k)
+                {
+                    var x = Vector512.Create(_x[p]);
+                    a0 = Vector512.MultiplyAddEstimate(x, Vector512.Load(b), a0);
+                    a1 = Vector512.MultiplyAddEstimate(x, Vector512.Load(b + 16), a1);
+                    a2 = Vector512.MultiplyAddEstimate(x, Vector512.Load(b + 32), a2);
+                    a3 = Vector512.MultiplyAddEstimate(x, Vector512.Load(b + 48), a3);
+                }
+                a0 += e0; a1 += e1; a2 += e2; a3 += e3;
+                float* y = _y + j;
+                if (_accumulate)
+                {
+                    a0 += Vector512.Load(y); a1 += Vector512.Load(y + 16); a2 += Vector512.Load(y + 32); a3 += Vector512.Load(y + 48);
+                }
+                Vector512.Store(a0, y); Vector512.Store(a1, y + 16); Vector512.Store(a2, y + 32); Vector512.Store(a3, y + 48);
             }
-            for (; j < j1; j++)
+            for (; j < j1; j += 16)
             {
-                float s = 0f;
+                // 16 columns at a time, the last few with AVX-512 masked loads (masked-off lanes never fault); two chains.
+                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(j1 - j)).AsSingle();
+                Vector512<float> a0 = default, a1 = default;
                 float* b = _b + j;
-                for (int p = 0; p < _k; p++, b += _ldb) s += _x[p] * *b;
-                _y[j] = _accumulate ? _y[j] + s : s;
+                int p = 0;
+                for (; p + 2 <= _k; p += 2, b += 2 * _ldb)
+                {
+                    a0 = Vector512.MultiplyAddEstimate(Vector512.Create(_x[p]), Avx512F.MaskLoad(b, mask, default), a0);
+                    a1 = Vector512.MultiplyAddEstimate(Vector512.Create(_x[p + 1]), Avx512F.MaskLoad(b + _ldb, mask, default), a1);
+                }
+                if (p < _k) a0 = Vector512.MultiplyAddEstimate(Vector512.Create(_x[p]), Avx512F.MaskLoad(b, mask, default), a0);
+                a0 += a1;
+                if (_accumulate) a0 += Avx512F.MaskLoad(_y + j, mask, default);
+                Avx512F.MaskStore(_y + j, mask, a0);
             }
         }
     }
