@@ -20,6 +20,7 @@ internal static class CommandLine
                 "generate" => Commands.GenerateCommand.Run(new Args(rest)),
                 "eval-lm" => Commands.EvalLmCommand.Run(new Args(rest)),
                 "bench" => BenchCommand.Run(rest),
+                "classify" => Commands.Classify.ClassifyCommand.Run(rest),
                 "tokenize" => Commands.TokenizeCommand.Run(new Args(rest)),
                 "train-tokenizer" => Commands.TrainTokenizerCommand.Run(new Args(rest)),
                 _ => Unknown(args[0]),
@@ -52,6 +53,7 @@ internal static class CommandLine
               bench gemm           GEMM throughput (GFLOP/s)
               bench train-step     GPT-2 training step time (ms/step)
               bench generate       KV-cached decoding speed (tokens/s)
+              classify             train, evaluate and run text classifiers (train | eval | predict)
               tokenize             encode a text file, one line of ids per input line
               train-tokenizer      learn a BPE or WordPiece vocabulary
             """);
