@@ -71,6 +71,39 @@ public class EncoderModelTests
         Assert.Equal([2, 4], b.Forward(ids, mask).Shape.ToArray());
     }
 
+    [Theory]
+    [InlineData("distilbert-cls")]
+    [InlineData("roberta-cls")]
+    [InlineData("roberta-mlm")]
+    [InlineData("bert-pretraining")]
+    public void SavedFoldersReloadThroughTheFactory(string which)
+    {
+        IEncoderTaskModel a = which switch
+        {
+            "distilbert-cls" => new DistilBertForSequenceClassification(TinyDistil, seed: 1),
+            "roberta-cls" => new RobertaForSequenceClassification(TinyRoberta, seed: 1),
+            "roberta-mlm" => new BertForMaskedLM(TinyRoberta, seed: 1),
+            _ => new BertForPreTraining(BertConfig.Tiny, seed: 1),
+        };
+        string dir = Path.Combine(Path.GetTempPath(), "sharpt-enc-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            EncoderModels.SaveHuggingFace(a, dir);
+            var b = EncoderModels.FromHuggingFace(dir);
+            Assert.Equal(a.GetType(), b.GetType());
+            Assert.Equal(a.Encoder.Config, b.Encoder.Config);
+            var (ids, mask) = Batch(a.Encoder.Config.PadTokenId);
+            var oa = a.Outputs(ids, mask);
+            var ob = b.Outputs(ids, mask);
+            Assert.Equal(oa.Keys.Order(), ob.Keys.Order());
+            foreach (var k in oa.Keys) Assert.Equal(oa[k].ToArray(), ob[k].ToArray());
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void BertPretrainingLoadsBareOldAndTiedNames()
     {

@@ -103,6 +103,50 @@ public sealed record BertConfig(
             ClassifierDropout: c.Has("classifier_dropout") ? c.Float(null, "classifier_dropout") : null);
     }
 
+    /// <summary>
+    /// The Hugging Face <c>config.json</c> text of this configuration (model_type <c>bert</c>, <c>distilbert</c> or <c>roberta</c>
+    /// by <see cref="Kind"/>), with <paramref name="architectures"/> and generic labels LABEL_0 .. LABEL_{n-1}.
+    /// </summary>
+    public string ToHuggingFaceJson(params string[] architectures)
+    {
+        var o = new System.Text.Json.Nodes.JsonObject
+        {
+            ["model_type"] = Kind switch { EncoderKind.DistilBert => "distilbert", EncoderKind.Roberta => "roberta", _ => "bert" },
+            ["architectures"] = new System.Text.Json.Nodes.JsonArray(architectures.Select(a => (System.Text.Json.Nodes.JsonNode?)a).ToArray()),
+            ["vocab_size"] = VocabSize,
+            ["max_position_embeddings"] = MaxPositions,
+            ["pad_token_id"] = PadTokenId,
+        };
+        string act = HiddenAct switch { HiddenActivation.GeluTanh => "gelu_new", HiddenActivation.Relu => "relu", _ => "gelu" };
+        if (Kind == EncoderKind.DistilBert)
+        {
+            o["dim"] = HiddenSize; o["n_layers"] = Layers; o["n_heads"] = Heads; o["hidden_dim"] = IntermediateSize; o["activation"] = act;
+            o["dropout"] = Clean(HiddenDropout); o["attention_dropout"] = Clean(AttentionDropout);
+            o["seq_classif_dropout"] = Clean(ClassifierDropout ?? 0.2f); o["sinusoidal_pos_embds"] = false;
+        }
+        else
+        {
+            o["hidden_size"] = HiddenSize; o["num_hidden_layers"] = Layers; o["num_attention_heads"] = Heads;
+            o["intermediate_size"] = IntermediateSize; o["hidden_act"] = act; o["type_vocab_size"] = TypeVocabSize;
+            o["layer_norm_eps"] = Clean(LayerNormEps); o["hidden_dropout_prob"] = Clean(HiddenDropout);
+            o["attention_probs_dropout_prob"] = Clean(AttentionDropout);
+            if (ClassifierDropout is { } cd) o["classifier_dropout"] = Clean(cd);
+        }
+        var id2label = new System.Text.Json.Nodes.JsonObject();
+        var label2id = new System.Text.Json.Nodes.JsonObject();
+        for (int i = 0; i < NumLabels; i++)
+        {
+            id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = $"LABEL_{i}";
+            label2id[$"LABEL_{i}"] = i;
+        }
+        o["id2label"] = id2label;
+        o["label2id"] = label2id;
+        return o.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+
+    // The shortest decimal that reads back as the same float (1e-12, not 9.99999996e-13).
+    private static double Clean(float f) => double.Parse(f.ToString("R", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
+
     private static HiddenActivation Activation(HfConfigJson c, string key) => c.String("gelu", key) switch
     {
         "gelu" => HiddenActivation.Gelu,

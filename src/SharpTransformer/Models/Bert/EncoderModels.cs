@@ -39,6 +39,33 @@ public static class EncoderModels
         return model;
     }
 
+    /// <summary>The Hugging Face architecture name of a model (<c>BertForPreTraining</c>, <c>DistilBertForMaskedLM</c>, <c>RobertaModel</c>, ...).</summary>
+    public static string ArchitectureOf(IEncoderTaskModel model)
+    {
+        string family = model.Encoder.Config.Kind switch { EncoderKind.DistilBert => "DistilBert", EncoderKind.Roberta => "Roberta", _ => "Bert" };
+        return model switch
+        {
+            BertForPreTraining => "BertForPreTraining",
+            BertForMaskedLM => family + "ForMaskedLM",
+            EncoderSequenceClassifier => family + "ForSequenceClassification",
+            _ => family + "Model",
+        };
+    }
+
+    /// <summary>
+    /// Writes <c>config.json</c> and <c>model.safetensors</c> (F32, Hugging Face names) into <paramref name="directory"/>, a folder
+    /// that <see cref="FromHuggingFace"/> and Hugging Face's <c>from_pretrained</c> can read.
+    /// </summary>
+    public static void SaveHuggingFace(IEncoderTaskModel model, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var config = model.Encoder.Config;
+        File.WriteAllText(Path.Combine(directory, "config.json"), config.ToHuggingFaceJson(ArchitectureOf(model)));
+        var writer = new SafeTensorsWriter().Metadata("format", "pt");
+        foreach (var (name, (shape, data)) in HfWeights.Export(model.HfBindings())) writer.Add(name, shape, data);
+        writer.Save(Path.Combine(directory, "model.safetensors"));
+    }
+
     /// <summary>True when <paramref name="modelType"/> (config.json's <c>model_type</c>) is built by this factory.</summary>
     public static bool Supports(string modelType) => modelType is "bert" or "distilbert" or "roberta" or "xlm-roberta" or "camembert";
 }
