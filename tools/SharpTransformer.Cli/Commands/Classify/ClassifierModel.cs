@@ -1,3 +1,4 @@
+using SharpTransformer.Models.Bert;
 using SharpTransformer.Models.Classification;
 using SharpTransformer.Models.Encoder;
 using SharpTransformer.Models.Gpt2;
@@ -28,6 +29,19 @@ internal sealed class ClassifierModel
                 {
                     var enc = new TransformerEncoder(new TransformerEncoderConfig(spec.Vocab, spec.Dim, spec.Layers, spec.Heads, spec.Hidden, spec.MaxLength, spec.Dropout, pad), seed);
                     _seq = new SequenceClassifier(enc, labels, spec.Pooling, spec.Dropout);
+                    _specialTokens = true;
+                    break;
+                }
+            case "bert" or "distilbert" or "roberta":
+                {
+                    var baseConfig = spec.Architecture switch { "bert" => BertConfig.Base, "distilbert" => BertConfig.DistilBertBase, _ => BertConfig.RobertaBase };
+                    var config = baseConfig with
+                    {
+                        VocabSize = spec.Vocab, HiddenSize = spec.Dim, Layers = spec.Layers, Heads = spec.Heads, IntermediateSize = spec.Hidden,
+                        PadTokenId = pad, HiddenDropout = spec.Dropout, AttentionDropout = spec.Dropout,
+                    };
+                    config = config with { MaxPositions = spec.MaxLength + config.PositionOffset };
+                    _seq = new SequenceClassifier(new Bert(config, seed), labels, spec.Pooling, spec.Dropout);
                     _specialTokens = true;
                     break;
                 }

@@ -17,11 +17,15 @@ internal sealed record ClassifierSpec(string Architecture, int Vocab, int Dim, i
     {
         "encoder-mini" => ("encoder", 128, 2, 4, 512, PoolingKind.Mean),
         "encoder-small" => ("encoder", 256, 4, 4, 1024, PoolingKind.Mean),
+        "bert-mini" => ("bert", 256, 4, 4, 1024, PoolingKind.Pooler),
+        "bert-small" => ("bert", 128, 2, 4, 512, PoolingKind.Pooler),
+        "distilbert-mini" => ("distilbert", 256, 4, 4, 1024, PoolingKind.Cls),
+        "roberta-mini" => ("roberta", 256, 4, 4, 1024, PoolingKind.Cls),
         "gpt-mini" => ("gpt2", 128, 2, 4, 512, PoolingKind.LastToken),
         "llama-mini" => ("llama", 128, 2, 4, 384, PoolingKind.LastToken),
         "prompt-gpt-mini" => ("prompt-gpt2", 128, 2, 4, 512, PoolingKind.LastToken),
         _ => throw new CliException($"--model must be one of {string.Join(", ", Presets)}; got '{model}'."),
     };
 
-    public static readonly string[] Presets = ["encoder-mini", "encoder-small", "gpt-mini", "llama-mini", "prompt-gpt-mini"];
+    public static readonly string[] Presets = ["encoder-mini", "encoder-small", "bert-mini", "bert-small", "distilbert-mini", "roberta-mini", "gpt-mini", "llama-mini", "prompt-gpt-mini"];
 }

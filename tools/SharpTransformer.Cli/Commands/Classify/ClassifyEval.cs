@@ -1,3 +1,6 @@
+using SharpTransformer.Data;
+using SharpTransformer.Evaluation;
+
 namespace SharpTransformer.Cli.Commands.Classify;
 
 /// <summary><c>sharpt classify eval</c>: accuracy (and per-class figures) of a checkpoint on a labelled file.</summary>
@@ -10,16 +13,19 @@ internal static class ClassifyEval
         a.RejectUnknown();
         var model = ClassifierCheckpoint.Load(dir);
         var labels = model.Spec.Labels;
-        var rows = LabeledTexts.Read(data, textCol, labelCol);
+        var rows = LabeledTexts.Load(data, textCol, labelCol, new LabelSet(labels));
         int truncated = 0;
         var ids = rows.Select(r => { var x = model.Encode(r.Text, out bool cut); if (cut) truncated++; return x; }).ToList();
-        var gold = rows.Select(r => Array.IndexOf(labels, r.Label) is var i && i >= 0 ? i
-            : throw new CliException($"{data}:{r.Line}: label '{r.Label}' is not among the model's labels ({string.Join(", ", labels)}).")).ToArray();
+        var gold = rows.Select(r => r.Label).ToArray();
         if (truncated > 0) Console.Error.WriteLine($"warning: {truncated} of {rows.Count} rows of {data} were truncated to {model.Spec.MaxLength} tokens.");
         var (pred, _) = model.Predict(ids);
         int correct = pred.Zip(gold).Count(p => p.First == p.Second);
         Console.WriteLine($"{data}: {rows.Count} rows");
-        Console.WriteLine(ClassificationReport.Format(gold, pred, labels));
+        var metrics = new ClassificationMetrics(pred, gold, labels);
+        Console.WriteLine(metrics.ToString(4));
+        Console.WriteLine("confusion matrix (rows gold, columns predicted):");
+        for (int i = 0; i < labels.Length; i++)
+            Console.WriteLine($"  {labels[i],-12} " + string.Join(" ", Enumerable.Range(0, labels.Length).Select(j => $"{metrics.ConfusionMatrix[i, j],7}")));
         Console.WriteLine($"accuracy: {correct / (double)rows.Count:F4}");
         return 0;
     }

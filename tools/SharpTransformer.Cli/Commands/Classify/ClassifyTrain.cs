@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SharpTransformer.Backends.Cpu;
+using SharpTransformer.Data;
 using SharpTransformer.IO;
 using SharpTransformer.Models.Classification;
 using SharpTransformer.Nn;
@@ -36,13 +37,10 @@ internal static class ClassifyTrain
         a.RejectUnknown();
         if (threads > 0) CpuBackend.Default.Threads = threads;
 
-        var train = LabeledTexts.Read(trainPath, textCol, labelCol);
-        var dev = LabeledTexts.Read(devPath, textCol, labelCol);
-        var labels = train.Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var train = LabeledTexts.Load(trainPath, textCol, labelCol);
+        var dev = LabeledTexts.Load(devPath, textCol, labelCol, train.Labels);
+        var labels = train.Labels.Names.ToArray();
         if (labels.Length < 2) throw new CliException($"{trainPath}: found {labels.Length} label(s); a classifier needs at least 2.");
-        var labelIds = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i);
-        int LabelOf(string path, (string Text, string Label, int Line) r) => labelIds.TryGetValue(r.Label, out int id) ? id
-            : throw new CliException($"{path}:{r.Line}: label '{r.Label}' is not among the training labels ({string.Join(", ", labels)}).");
 
         Directory.CreateDirectory(outDir);
         var wp = WordPieceTrainer.Train(train.Select(r => r.Text), new WordPieceTrainerOptions(vocabSize));
@@ -56,15 +54,15 @@ internal static class ClassifyTrain
         var cm = new ClassifierModel(spec, tok, (ulong)seed);
 
         int truncated = 0;
-        (int[] Ids, int Label)[] Encode(string path, List<(string Text, string Label, int Line)> rows) => rows.Select(r =>
+        (int[] Ids, int Label)[] Encode(TextClassificationDataset rows) => rows.Select(r =>
         {
             var ids = cm.Encode(r.Text, out bool cut);
             if (cut) truncated++;
-            return (ids, LabelOf(path, r));
+            return (ids, r.Label);
         }).ToArray();
-        var trainSet = Encode(trainPath, train);
+        var trainSet = Encode(train);
         int trainCut = truncated; truncated = 0;
-        var devSet = Encode(devPath, dev);
+        var devSet = Encode(dev);
         if (trainCut + truncated > 0)
             Console.Error.WriteLine($"warning: truncated to {maxLen} tokens: {trainCut} of {trainSet.Length} rows in {trainPath}, {truncated} of {devSet.Length} in {devPath}.");
 
@@ -87,7 +85,7 @@ internal static class ClassifyTrain
         {
             var logits = cm.Logits(b.Select(x => x.Ids).ToList());                          // (B, labels)
             var y = Tensor.FromArray(b.Select(x => x.Label).ToArray()).To(logits.Backend);
-            return weightTensor is null ? Functional.CrossEntropy(logits, y) : WeightedCrossEntropy(logits, y, weightTensor);
+            return weightTensor is null ? Functional.CrossEntropy(logits, y) : Functional.CrossEntropy(logits, y, weightTensor.To(logits.Backend));
         }, options) { LengthOf = x => x.Ids.Length };
         string ckpt = Path.Combine(outDir, "model.safetensors");
         tuner.OnBest = (step, _) => Checkpoint.Save(ckpt, cm.Module, "classifier", spec.ToJson(), step, null, null, snapshot);
@@ -135,12 +133,4 @@ internal static class ClassifyTrain
         "pooler" => PoolingKind.Pooler,
         _ => throw new CliException($"--pooling must be cls, mean, last-token or pooler; got '{s}'."),
     };
-
-    // Hugging Face / PyTorch weighted mean: sum w[y]·loss / sum w[y].
-    private static Tensor WeightedCrossEntropy(Tensor logits, Tensor y, Tensor weights)
-    {
-        var w = weights.To(logits.Backend).IndexSelect(0, y);                                    // (B)
-        var loss = Functional.CrossEntropy(logits, y, reduction: Reduction.None);                // (B)
-        return loss.Mul(w).Sum().Div(w.Sum());
-    }
 }

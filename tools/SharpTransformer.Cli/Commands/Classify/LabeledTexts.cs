@@ -1,25 +1,21 @@
+using SharpTransformer.Data;
+
 namespace SharpTransformer.Cli.Commands.Classify;
 
-/// <summary>Reads (text, label) rows of a TSV/CSV/JSONL file with named columns.</summary>
+/// <summary>Loads labelled texts (TSV, CSV or JSONL with named columns), turning format errors into command-line errors.</summary>
 internal static class LabeledTexts
 {
-    public static List<(string Text, string Label, int Line)> Read(string path, string textColumn, string labelColumn)
+    public static TextClassificationDataset Load(string path, string textColumn, string labelColumn, LabelSet? labels = null)
     {
         if (!File.Exists(path)) throw new CliException($"data file not found: {path}");
-        var rows = new List<(string, string, int)>();
-        using var r = new StreamReader(path);
-        var header = (r.ReadLine() ?? throw new CliException($"{path}: the file is empty.")).Split('\t');
-        int ti = Array.IndexOf(header, textColumn), li = Array.IndexOf(header, labelColumn);
-        if (ti < 0 || li < 0) throw new CliException($"{path}:1: no column '{(ti < 0 ? textColumn : labelColumn)}' (columns: {string.Join(", ", header)}).");
-        int line = 1;
-        for (string? s; (s = r.ReadLine()) is not null;)
+        int skipped = 0;
+        try
         {
-            line++;
-            if (s.Length == 0) continue;
-            var f = s.Split('\t');
-            if (f.Length != header.Length) throw new CliException($"{path}:{line}: {f.Length} fields, expected {header.Length}.");
-            rows.Add((f[ti].Trim(), f[li].Trim(), line));
+            var data = TextClassificationDataset.Load(path, textColumn, labelColumn, null, labels,
+                new DataReaderOptions { OnWarning = _ => skipped++ });
+            if (skipped > 0) Console.Error.WriteLine($"warning: {path}: skipped {skipped} empty line(s).");
+            return data;
         }
-        return rows;
+        catch (DataFormatException e) { throw new CliException(e.Message); }
     }
 }
