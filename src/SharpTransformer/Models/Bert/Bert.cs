@@ -70,11 +70,7 @@ public sealed class Bert : Module, ITextEncoder, IEncoderTaskModel
         if (attentionMask is null) return null;
         if (!attentionMask.Shape.SequenceEqual(inputIds.Shape))
             throw new ArgumentException($"Bert: attention mask {attentionMask.ShapeString} does not match input ids {inputIds.ShapeString}.");
-        if (attentionMask.DType == DType.Float32) return attentionMask;
-        var m = attentionMask.ToIntArray();
-        var f = new float[m.Length];
-        for (int i = 0; i < m.Length; i++) f[i] = m[i] != 0 ? 1f : 0f;
-        return Tensor.FromArray(f, attentionMask.Shape.ToArray()).To(inputIds.Backend);
+        return AttentionMasks.ToKeyMask(attentionMask, "Bert");
     }
 
     /// <summary>Outputs under Hugging Face's names: <c>last_hidden_state</c> and, with a pooler, <c>pooler_output</c>.</summary>
