@@ -13,8 +13,9 @@ public sealed record WordBatch(Tensor Words, Tensor Casing, Tensor Chars, Tensor
     /// <summary>Builds a batch; with <paramref name="wordDropout"/> &gt; 0, words become unknown at that rate (training).</summary>
     public static WordBatch Create(WordFeaturizer f, IReadOnlyList<IReadOnlyList<string>> sentences, float wordDropout = 0f, Random? random = null)
     {
-        int b = sentences.Count, t = Math.Max(1, sentences.Max(s => s.Count));
-        int l = 2 + Math.Max(1, sentences.SelectMany(s => s).Select(w => Math.Min(w.Length, f.MaxChars)).DefaultIfEmpty(1).Max());
+        // Lengths rounded up to multiples of 8 and 4 keep the number of distinct shapes (and pooled buffers) small.
+        int b = sentences.Count, t = (Math.Max(1, sentences.Max(s => s.Count)) + 7) / 8 * 8;
+        int l = (2 + Math.Max(1, sentences.SelectMany(s => s).Select(w => Math.Min(w.Length, f.MaxChars)).DefaultIfEmpty(1).Max()) + 3) / 4 * 4;
         var words = new int[b * t];
         var casing = new int[b * t];
         var chars = new int[b * t * l];

@@ -95,7 +95,8 @@ internal sealed class ClassifierModel
     public Tensor Logits(IReadOnlyList<int[]> batch)
     {
         if (_prompt is not null) return _prompt.Scores(batch);
-        int b = batch.Count, t = batch.Max(x => x.Length), pad = Tokenizer.PadId ?? 0;
+        int b = batch.Count, longest = batch.Max(x => x.Length), pad = Tokenizer.PadId ?? 0;
+        int t = Math.Max(longest, Math.Min(Spec.MaxLength, (longest + 7) / 8 * 8));   // few distinct shapes: buffers get reused
         var ids = new int[b * t];
         var mask = new float[b * t];
         Array.Fill(ids, pad);
