@@ -145,8 +145,10 @@ public sealed class FineTuner<TExample>
             int n = Math.Min(pool, order.Length - s);
             Array.Sort(keys, order, s, n);
         }
+        // Shuffle the full batches only: a short last batch must stay last, or every batch after it would be cut
+        // across two sorted batches by the training loop, which slices the order into runs of BatchSize.
         var batches = Enumerable.Range(0, (order.Length + b - 1) / b).ToArray();
-        rng.Shuffle(batches);
+        rng.Shuffle(batches.AsSpan(0, order.Length / b));
         var copy = (int[])order.Clone();
         int k = 0;
         foreach (var bi in batches)
