@@ -24,8 +24,8 @@ internal sealed class NerModel(WordCharTagger tagger, WordFeaturizer features, s
         var ck = Checkpoint.Load(path);
         if (ck.ModelKind != "word-char-tagger") throw new CliException($"{path}: holds a '{ck.ModelKind}' model, not a tagger.");
         var config = JsonSerializer.Deserialize<WordCharTaggerConfig>(ck.ConfigJson)!;
-        var tags = JsonSerializer.Deserialize<string[]>(ck.Metadata["tags"])!;
-        var model = new NerModel(new WordCharTagger(config, tags), WordFeaturizer.FromJson(ck.Metadata["features"]), tags);
+        var tags = JsonSerializer.Deserialize<string[]>(ck.Metadata["extra.tags"])!;
+        var model = new NerModel(new WordCharTagger(config, tags), WordFeaturizer.FromJson(ck.Metadata["extra.features"]), tags);
         ck.RestoreModel(model.Tagger);
         model.Tagger.Eval();
         return model;

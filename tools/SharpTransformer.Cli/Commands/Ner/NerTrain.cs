@@ -28,8 +28,9 @@ internal static class NerTrain
         var tags = train.SelectMany(s => s.Tags).Distinct().OrderBy(t => t == "O" ? "" : t[2..] + t[..1], StringComparer.Ordinal).ToArray();
         var tagIds = tags.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i);
         foreach (var s in dev)
-            foreach (var t in s.Tags)
-                if (!tagIds.ContainsKey(t)) throw new CliException($"{s.FileName}:{s.LineNumber}: tag '{t}' does not occur in {trainPath} ({string.Join(", ", tags)}).");
+            for (int j = 0; j < s.Length; j++)
+                if (!tagIds.ContainsKey(s.Tags[j]))
+                    throw new CliException($"{s.FileName}:{s.LineNumber + j}: tag '{s.Tags[j]}' does not occur in {trainPath} ({string.Join(", ", tags)}).");
         var features = WordFeaturizer.Build(train.Select(s => (IReadOnlyList<string>)s.Words));
         var config = new WordCharTaggerConfig(features.WordCount, features.CharCount, tags.Length, Dim: dim, Layers: layers, Heads: heads,
             Hidden: 4 * dim, Dropout: dropout, UseCrf: crf);
