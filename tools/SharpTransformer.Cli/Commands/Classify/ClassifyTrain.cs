@@ -7,7 +7,6 @@ using SharpTransformer.Nn;
 using SharpTransformer.Tensors;
 using SharpTransformer.Tokenizers;
 using SharpTransformer.Training;
-using Spectre.Console;
 
 namespace SharpTransformer.Cli.Commands.Classify;
 
@@ -99,20 +98,7 @@ internal static class ClassifyTrain
 
         Console.WriteLine($"{trainPath}: {trainSet.Length:N0} rows, {devPath}: {devSet.Length:N0} rows, labels {string.Join(", ", labels)}; " +
             $"{model} ({arch}, {layers}x{dim}, pooling {pooling}) with {cm.Module.ParameterCount():N0} parameters; vocabulary {tok.VocabSize}");
-        FineTuneResult result = null!;
-        AnsiConsole.Progress().AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask("training", maxValue: 1.0);
-                result = tuner.Train(trainSet, Accuracy, new SyncProgress<FineTuneProgress>(p =>
-                {
-                    task.Value = p.Fraction;
-                    task.Description = $"epoch {p.Epoch} step {p.Step} loss {p.TrainLoss:F3}" + (p.BestMetric is { } b ? $" best dev {b:F4}" : "");
-                    if (p.Metric is { } m) AnsiConsole.MarkupLine($"step {p.Step} (epoch {p.Epoch}, {p.Elapsed.TotalSeconds:F0} s): dev accuracy {m:F4}");
-                }));
-                task.Value = 1.0;
-            });
+        var result = FineTuneConsole.Train(tuner, trainSet, Accuracy, "accuracy");
         Console.WriteLine($"{result.Steps} steps, {result.Epochs} epoch(s) in {clock.Elapsed.TotalSeconds:F0} s{(result.StoppedByTime ? " (time limit)" : "")}; " +
             $"best dev accuracy {result.BestMetric:F4} at step {result.BestStep}; checkpoint {ckpt}");
         Console.WriteLine($"accuracy: {result.BestMetric:F4}");

@@ -4,7 +4,6 @@ using SharpTransformer.Data;
 using SharpTransformer.Models.Tagging;
 using SharpTransformer.Tensors;
 using SharpTransformer.Training;
-using Spectre.Console;
 
 namespace SharpTransformer.Cli.Commands.Ner;
 
@@ -61,20 +60,7 @@ internal static class NerTrain
 
         Console.WriteLine($"{trainPath}: {train.Count:N0} sentences, {devPath}: {dev.Count:N0}; tags {string.Join(" ", tags)}; " +
             $"{layers}x{dim} transformer{(crf ? " + CRF" : "")} with {model.Tagger.ParameterCount():N0} parameters; {features.WordCount:N0} words, {features.CharCount} chars");
-        FineTuneResult result = null!;
-        AnsiConsole.Progress().AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask("training", maxValue: 1.0);
-                result = tuner.Train(train, () => model.Evaluate(dev).F1, new SyncProgress<FineTuneProgress>(p =>
-                {
-                    task.Value = p.Fraction;
-                    task.Description = $"epoch {p.Epoch} step {p.Step} loss {p.TrainLoss:F3}" + (p.BestMetric is { } b ? $" best dev F1 {b:F4}" : "");
-                    if (p.Metric is { } m) AnsiConsole.MarkupLine($"step {p.Step} (epoch {p.Epoch}, {p.Elapsed.TotalSeconds:F0} s): dev entity F1 {m:F4}");
-                }));
-                task.Value = 1.0;
-            });
+        var result = FineTuneConsole.Train(tuner, train, () => model.Evaluate(dev).F1, "entity F1");
         Console.WriteLine($"{result.Steps} steps, {result.Epochs} epoch(s) in {clock.Elapsed.TotalSeconds:F0} s{(result.StoppedByTime ? " (time limit)" : "")}; " +
             $"best dev entity F1 {result.BestMetric:F4} at step {result.BestStep}; checkpoint {ckpt}");
         Console.WriteLine($"entity-f1: {result.BestMetric:F4}");
