@@ -49,6 +49,12 @@ public sealed record IlgpuBackendOptions
     /// <summary>Most bytes kept in the pool for reuse; buffers returned beyond it are freed. Default: no cap (a caching allocator).</summary>
     public long MaxPooledBytes { get; init; } = long.MaxValue;
 
+    /// <summary>
+    /// Large matrix products use the register-tiled GEMM (128 × 128 tiles, 8 × 8 outputs per thread on GPUs); false keeps
+    /// every product on the 64 × 64 kernel (for comparisons). Default true.
+    /// </summary>
+    public bool RegisterTiledGemm { get; init; } = true;
+
     /// <summary>Threads per warp of the CPU accelerator (ILGPU requires a power of two, at least 2).</summary>
     public int CpuThreadsPerWarp { get; init; } = 4;
 
