@@ -273,10 +273,11 @@ public sealed partial class IlgpuBackend
     }
 
     /// <summary>
-    /// The register-tiled kernel (8T × 8T tiles, 64 outputs per thread) when its tiles still give every multiprocessor a
-    /// group and both sides fill at least half a tile; else the 4T × 4T kernel, which spreads small products wider.
+    /// Whether an (M × K) @ (K × N) product over <paramref name="batch"/> matrices takes the register-tiled kernel
+    /// (8T × 8T tiles, 64 outputs per thread): when its tiles still give every multiprocessor a group and both sides fill
+    /// at least half a tile. Otherwise the 4T × 4T kernel runs, which spreads small products over more groups.
     /// </summary>
-    internal bool UseRegisterTiledGemm(int m, int n, int batch)
+    public bool UseRegisterTiledGemm(int m, int n, int batch)
     {
         if (!TiledGemm || GemmTile < 2) return false;
         int tile = 8 * GemmTile;
