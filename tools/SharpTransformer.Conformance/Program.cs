@@ -2,7 +2,7 @@ using SharpTransformer.ConformanceRunner;
 using SharpTransformer.Ilgpu;
 using SharpTransformer.Models.Gpt2;
 
-// sharpt-conformance --backend ilgpu:cuda [--filter TEXT] [--model gpt2|gpt2-tiny|none] [--batch 2 --seq 64] [--list]
+// sharpt-conformance --backend ilgpu:cuda [--filter TEXT] [--model gpt2|gpt2-tiny|none] [--batch 2 --seq 64] [--list] [--diagnose]
 // Prints PASS/FAIL per case and, last, "conformance: P passed, F failed"; exits 1 when any case failed.
 string backendName = "ilgpu", filter = "", modelName = "gpt2";
 int batch = 2, seq = 64;
@@ -18,6 +18,7 @@ for (int i = 0; i < args.Length; i++)
         case "--batch": batch = int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture); break;
         case "--seq": seq = int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture); break;
         case "--list": list = true; break;
+        case "--diagnose": return Diagnose.Run();
         default:
             Console.Error.WriteLine($"sharpt-conformance: unknown argument '{args[i]}'. Usage: --backend {BackendSelector.Help} [--filter TEXT] [--model gpt2|gpt2-tiny|none] [--batch B] [--seq T] [--list]");
             return 2;

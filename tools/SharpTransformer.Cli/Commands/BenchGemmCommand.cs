@@ -89,7 +89,7 @@ internal static class BenchGemmCommand
         }
         double median = samples[samples.Count / 2];
         if (m == 1) Console.WriteLine($"GB/s (B matrix stream): {median / 2.0 * 4.0:F1}");
-        Console.WriteLine($"GFLOP/s: {median:F1}");
+        Console.WriteLine($"GFLOP/s: {(median < 1 ? median.ToString("F4", System.Globalization.CultureInfo.InvariantCulture) : median.ToString("F1", System.Globalization.CultureInfo.InvariantCulture))}");
         return 0;
     }
 
