@@ -274,16 +274,19 @@ public sealed partial class IlgpuBackend
 
     /// <summary>
     /// Whether an (M × K) @ (K × N) product over <paramref name="batch"/> matrices takes the register-tiled kernel
-    /// (8T × 8T tiles, 64 outputs per thread): when its tiles still give every multiprocessor a group and both sides fill
-    /// at least half a tile. Otherwise the 4T × 4T kernel runs, which spreads small products over more groups.
+    /// (8T × 8T tiles, 64 outputs per thread). With <see cref="IlgpuGemmKernel.Auto"/>: when both sides fill at least half
+    /// a tile and its tiles give at least a quarter of the multiprocessors a group. On an H200 the register-tiled kernel
+    /// runs about three times faster per group than the simple one, so it wins even with some multiprocessors idle
+    /// (bench/RESULTS.md); below that the 4T × 4T kernel spreads small products over more groups.
     /// </summary>
     public bool UseRegisterTiledGemm(int m, int n, int batch)
     {
-        if (!TiledGemm || GemmTile < 2) return false;
+        if (GemmKernel == IlgpuGemmKernel.Simple || GemmTile < 2) return false;
+        if (GemmKernel == IlgpuGemmKernel.RegisterTiled) return true;
         int tile = 8 * GemmTile;
         if (m < tile / 2 || n < tile / 2) return false;
         long groups = (long)((m + tile - 1) / tile) * ((n + tile - 1) / tile) * batch;
-        return groups >= _acc.NumMultiprocessors;
+        return 4 * groups >= _acc.NumMultiprocessors;
     }
 
     /// <inheritdoc/>

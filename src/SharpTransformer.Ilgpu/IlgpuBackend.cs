@@ -58,7 +58,7 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable
         int t = 1;
         while ((t * 2) * (t * 2) <= maxGroup && t * 2 <= 16) t *= 2;
         GemmTile = t;
-        TiledGemm = options.RegisterTiledGemm;
+        GemmKernel = options.GemmKernel;
         _errors = acc.Allocate1D<int>(2 * ErrorFlags.Count);
         _errors.MemSetToZero(_stream);
         _dummy = acc.Allocate1D<float>(1);
@@ -202,8 +202,8 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable
     /// </summary>
     public int GemmTile { get; }
 
-    /// <summary>Whether large products use the register-tiled GEMM (<see cref="IlgpuBackendOptions.RegisterTiledGemm"/>).</summary>
-    public bool TiledGemm { get; }
+    /// <summary>The GEMM kernel choice (<see cref="IlgpuBackendOptions.GemmKernel"/>).</summary>
+    public IlgpuGemmKernel GemmKernel { get; }
 
     /// <summary>Bytes held by live storages.</summary>
     public long BytesInUse { get { lock (_sync) return _bytesInUse; } }

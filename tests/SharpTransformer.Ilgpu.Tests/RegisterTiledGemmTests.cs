@@ -47,13 +47,23 @@ public sealed class RegisterTiledGemmTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void SmallProductsKeepTheSimpleKernelAndTheOptionTurnsTheTiledOneOff()
+    public void SmallProductsKeepTheSimpleKernelAndTheOptionChoosesByHand()
     {
         using var backend = IlgpuBackend.Create(IlgpuDeviceKind.Cpu, new IlgpuBackendOptions { CpuThreadsPerWarp = 4, CpuWarpsPerGroup = 4 });
         Assert.False(backend.UseRegisterTiledGemm(1, 768, 1));      // decoding: one row
         Assert.True(backend.UseRegisterTiledGemm(64, 64, 1));
-        using var off = IlgpuBackend.Create(IlgpuDeviceKind.Cpu, new IlgpuBackendOptions { CpuThreadsPerWarp = 4, CpuWarpsPerGroup = 4, RegisterTiledGemm = false });
+        using var off = IlgpuBackend.Create(IlgpuDeviceKind.Cpu, new IlgpuBackendOptions { CpuThreadsPerWarp = 4, CpuWarpsPerGroup = 4, GemmKernel = IlgpuGemmKernel.Simple });
         Assert.False(off.UseRegisterTiledGemm(64, 64, 1));
+        using var on = IlgpuBackend.Create(IlgpuDeviceKind.Cpu, new IlgpuBackendOptions { CpuThreadsPerWarp = 4, CpuWarpsPerGroup = 4, GemmKernel = IlgpuGemmKernel.RegisterTiled });
+        Assert.True(on.UseRegisterTiledGemm(1, 5, 1));
+        // Forced onto a product smaller than one tile, the register-tiled kernel still gives the right values.
+        var a = new float[] { 1, 2, 3, 4, 5, 6 };                         // 1 × 6
+        var b = Enumerable.Range(0, 30).Select(i => (float)(i % 7) - 3).ToArray();   // 6 × 5
+        using var sa = Put(on, a);
+        using var sb = Put(on, b);
+        using var y = on.Allocate(DType.Float32, 5);
+        on.MatMul(sa, Layout.Contiguous(1, 6), sb, Layout.Contiguous(6, 5), y);
+        Close(Reference.MatMul(a, Layout.Contiguous(1, 6), b, Layout.Contiguous(6, 5)), Get(on, y), "1x6x5 forced register-tiled");
     }
 
     // The GPU instance (16 × 16 threads, 128 × 128 tiles) must keep its 64 accumulators in registers: no local memory,

@@ -22,17 +22,23 @@ internal sealed class BenchBackend : IDisposable
     public string Description => Backend is IlgpuBackend g ? g.ToString() : $"{Backend.Name} ({CpuBackend.Default.Threads} thread(s))";
 
     /// <summary>
-    /// Reads <c>--backend</c> and, for ILGPU, <c>--gemm-kernel auto|simple</c> (simple keeps every product on the 64 × 64 kernel).
+    /// Reads <c>--backend</c> and, for ILGPU, <c>--gemm-kernel auto|simple|tiled</c> (by hand: the 64 × 64 or the 128 × 128 kernel).
     /// Unknown names and missing devices become <see cref="CliException"/>s that list what is available.
     /// </summary>
     public static BenchBackend FromArgs(Args args)
     {
         string name = args.String("backend") ?? "cpu";
         string kernel = args.String("gemm-kernel") ?? "auto";
-        if (kernel is not ("auto" or "simple")) throw new CliException($"--gemm-kernel expects auto or simple, got '{kernel}'.");
+        var choice = kernel switch
+        {
+            "auto" => IlgpuGemmKernel.Auto,
+            "simple" => IlgpuGemmKernel.Simple,
+            "tiled" => IlgpuGemmKernel.RegisterTiled,
+            _ => throw new CliException($"--gemm-kernel expects auto, simple or tiled, got '{kernel}'."),
+        };
         try
         {
-            var options = new IlgpuBackendOptions { RegisterTiledGemm = kernel == "auto" };
+            var options = new IlgpuBackendOptions { GemmKernel = choice };
             return new BenchBackend(BackendSelector.Create(name, options));
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
