@@ -40,7 +40,7 @@ public sealed record IlgpuDeviceInfo(IlgpuDeviceKind Kind, int Index, string Nam
 /// <summary>The GEMM kernels of an <see cref="IlgpuBackend"/>; choosing one by hand is for comparisons and tuning.</summary>
 public enum IlgpuGemmKernel
 {
-    /// <summary>The register-tiled kernel for products with enough 8T × 8T tiles to occupy the device, else the simple one.</summary>
+    /// <summary>The register-tiled kernel when both sides of the product fill at least half an 8T × 8T tile, else the simple one.</summary>
     Auto,
     /// <summary>Always the simple kernel: 4T × 4T tiles, a 4 × 4 block per thread (64 × 64 tiles on GPUs).</summary>
     Simple,
