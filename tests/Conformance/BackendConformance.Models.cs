@@ -1,6 +1,7 @@
 using SharpTransformer.Autograd;
 using SharpTransformer.Backends;
 using SharpTransformer.Backends.Cpu;
+using SharpTransformer.Models.Bert;
 using SharpTransformer.Models.Gpt2;
 using SharpTransformer.Nn;
 using SharpTransformer.Tensors;
@@ -135,5 +136,65 @@ public abstract partial class BackendConformance
         Log($"tiny GPT, 50 steps on {B.Name}: loss {mine[0]:F5} -> {mine[49]:F5} (cpu {cpu[0]:F5} -> {cpu[49]:F5}); " +
             $"max relative difference {worst:E2}, final {Math.Abs(mine[49] - cpu[49]) / cpu[49]:E2}");
         Assert.True(mine[49] < mine[0] * 0.8f, $"the loss should fall: {mine[0]} -> {mine[49]}");
+    }
+
+    /// <summary>
+    /// Loss curve of a tiny BERT (post-LN, erf GELU, segments, pooler, tied MLM head, NSP) trained with masked-LM and
+    /// next-sentence losses on a padded batch for <paramref name="steps"/> AdamW steps on <paramref name="backend"/>.
+    /// </summary>
+    public static float[] TrainTinyBert(IBackend backend, int steps)
+    {
+        var config = BertConfig.Tiny with { HiddenDropout = 0f, AttentionDropout = 0f };
+        var model = new BertForPreTraining(config, seed: 9);
+        model.To(backend);
+        var opt = new AdamW(model.Parameters(), new AdamWOptions(LearningRate: 3e-3f, WeightDecay: 0.01f));
+        var g = new Generator(31);
+        int batch = 3, t = 10;
+        int[] lengths = [10, 7, 4];
+        var ids = new int[batch * t];
+        var types = new int[batch * t];
+        var mask = new int[batch * t];
+        var labels = Enumerable.Repeat(-100, batch * t).ToArray();
+        for (int r = 0; r < batch; r++)
+            for (int i = 0; i < lengths[r]; i++)
+            {
+                int k = r * t + i;
+                ids[k] = 5 + g.NextInt(config.VocabSize - 5);
+                types[k] = i < lengths[r] / 2 ? 0 : 1;
+                mask[k] = 1;
+                if (i % 3 == 1) { labels[k] = ids[k]; ids[k] = 4; }            // masked positions predict the original token
+            }
+        var x = Tensor.FromArray(ids, batch, t).To(backend);
+        var tt = Tensor.FromArray(types, batch, t).To(backend);
+        var m = Tensor.FromArray(mask, batch, t).To(backend);
+        var y = Tensor.FromArray(labels, batch, t).To(backend);
+        var nsp = Tensor.FromArray(new[] { 0, 1, 0 }).To(backend);
+        var losses = new float[steps];
+        for (int s = 0; s < steps; s++)
+        {
+            using var scope = TensorScope.Begin();
+            var loss = model.Loss(x, y, nsp, m, tt);
+            opt.ZeroGrad();
+            loss.Backward();
+            opt.Step();
+            losses[s] = loss.Item();
+        }
+        return losses;
+    }
+
+    [Fact]
+    public void Conformance_TinyBert_20StepsMatchTheCpuBackendWithin1e3Relative()
+    {
+        var mine = TrainTinyBert(B, 20);
+        var cpu = TrainTinyBert(CpuBackend.Default, 20);
+        double worst = 0;
+        for (int s = 0; s < mine.Length; s++)
+        {
+            double rel = Math.Abs(mine[s] - cpu[s]) / Math.Abs(cpu[s]);
+            worst = Math.Max(worst, rel);
+            Assert.True(rel <= 1e-3, $"step {s}: {B.Name} loss {mine[s]}, cpu loss {cpu[s]} (relative difference {rel:E2})");
+        }
+        Log($"tiny BERT (MLM + NSP, padded), 20 steps on {B.Name}: loss {mine[0]:F5} -> {mine[^1]:F5}; max relative difference {worst:E2}");
+        Assert.True(mine[^1] < mine[0] * 0.8f, $"the loss should fall: {mine[0]} -> {mine[^1]}");
     }
 }

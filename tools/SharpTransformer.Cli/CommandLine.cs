@@ -20,6 +20,8 @@ internal static class CommandLine
                 "generate" => Commands.GenerateCommand.Run(new Args(rest)),
                 "eval-lm" => Commands.EvalLmCommand.Run(new Args(rest)),
                 "bench" => BenchCommand.Run(rest),
+                "classify" => Commands.Classify.ClassifyCommand.Run(rest),
+                "ner" => Commands.Ner.NerCommand.Run(rest),
                 "tokenize" => Commands.TokenizeCommand.Run(new Args(rest)),
                 "train-tokenizer" => Commands.TrainTokenizerCommand.Run(new Args(rest)),
                 _ => Unknown(args[0]),
@@ -53,6 +55,8 @@ internal static class CommandLine
               bench train-step     GPT-2 training step time (ms/step)
               bench generate       KV-cached decoding speed (tokens/s)
               bench attention      fused attention speed (GFLOP/s); every bench takes --backend cpu|ilgpu[:device]
+              classify             train, evaluate and run text classifiers (train | eval | predict)
+              ner                  train and evaluate named-entity taggers on CoNLL files (train | eval)
               tokenize             encode a text file, one line of ids per input line
               train-tokenizer      learn a BPE or WordPiece vocabulary
             """);

@@ -11,9 +11,11 @@ public enum FeedForwardKind
     GeluTanh,
     /// <summary>down(SiLU(gate x) ⊙ up x) (Llama).</summary>
     SwiGlu,
+    /// <summary>fc → ReLU → proj (the original transformer, DistilBERT with <c>activation: relu</c>).</summary>
+    Relu,
 }
 
-/// <summary>Feed-forward network: a GELU MLP (<c>fc</c>, <c>proj</c>) or SwiGLU (<c>gate</c>, <c>up</c>, <c>down</c>).</summary>
+/// <summary>Feed-forward network: a GELU or ReLU MLP (<c>fc</c>, <c>proj</c>) or SwiGLU (<c>gate</c>, <c>up</c>, <c>down</c>).</summary>
 public sealed class FeedForward : Module
 {
     /// <summary>Creates the network.</summary>
@@ -52,6 +54,7 @@ public sealed class FeedForward : Module
         {
             FeedForwardKind.SwiGlu => Gate!.Forward(x).Silu().Mul(Up.Forward(x)),
             FeedForwardKind.GeluTanh => Up.Forward(x).Gelu(tanhApproximation: true),
+            FeedForwardKind.Relu => Up.Forward(x).Relu(),
             _ => Up.Forward(x).Gelu(),
         };
         var y = Down.Forward(hdn);

@@ -4,6 +4,7 @@ using SharpTransformer.Generation;
 using SharpTransformer.IO;
 using SharpTransformer.IO.HuggingFace;
 using SharpTransformer.Models;
+using SharpTransformer.Models.Bert;
 using SharpTransformer.Models.Gpt2;
 using SharpTransformer.Models.Llama;
 using SharpTransformer.Nn;
@@ -14,32 +15,28 @@ namespace SharpTransformer.Tests.Fixtures;
 /// <summary>
 /// Data-driven check of every fixture folder under the fixture root ($SHARPT_FIXTURES or ../shared/fixtures): build the model
 /// from config.json, load model.safetensors, and match PyTorch's logits, loss, every gradient and the greedy tokens
-/// (with and without the KV cache). Tolerance 1e-4 absolute (the fixtures README).
+/// (with and without the KV cache). Encoders (bert, distilbert, roberta) are built by model_type and architectures and every output
+/// in expected.safetensors is matched (per-token outputs only where attention_mask is 1). Tolerance 1e-4 absolute (the fixtures README).
 /// </summary>
 public class HuggingFaceFixtureTests
 {
     private const double Tolerance = 1e-4;
 
-    // Encoder families are covered by the encoder work (issue 9); every other model_type must be supported.
-    private static readonly HashSet<string> Pending = ["bert", "roberta", "distilbert"];
-
     public static TheoryData<string> Folders()
     {
         var data = new TheoryData<string>();
         foreach (var dir in Directory.GetDirectories(TestPaths.Fixtures).OrderBy(d => d, StringComparer.Ordinal))
-        {
-            var cfg = HfConfigJson.Load(Path.Combine(dir, "config.json"));
-            if (!Pending.Contains(cfg.String("", "model_type"))) data.Add(Path.GetFileName(dir));
-        }
+            data.Add(Path.GetFileName(dir));
         return data;
     }
 
     [Fact]
-    public void FixtureRootHoldsTheDecoderFamilies()
+    public void FixtureRootHoldsTheDecoderAndEncoderFamilies()
     {
         var types = Directory.GetDirectories(TestPaths.Fixtures).Select(d => HfConfigJson.Load(Path.Combine(d, "config.json")).String("", "model_type")).ToList();
         Assert.Contains("gpt2", types);
         Assert.Contains("llama", types);
+        Assert.Contains("bert", types);
     }
 
     [Theory]
@@ -47,6 +44,11 @@ public class HuggingFaceFixtureTests
     public void MatchesPyTorch(string folder)
     {
         string dir = Path.Combine(TestPaths.Fixtures, folder);
+        if (EncoderModels.Supports(HfConfigJson.Load(Path.Combine(dir, "config.json")).String("", "model_type")))
+        {
+            MatchesPyTorchEncoder(folder, dir);
+            return;
+        }
         var (model, bindings) = FixtureModels.Load(dir);
         using var expected = SafeTensorsFile.Open(Path.Combine(dir, "expected.safetensors"));
         var ids = expected.ReadInts("input_ids");
@@ -91,11 +93,39 @@ public class HuggingFaceFixtureTests
         }
     }
 
-    private static void Compare(string folder, string what, float[] expected, float[] actual, int[] shape)
+    // Encoder outputs: every float tensor of expected.safetensors that is not an input must be produced by the model's head.
+    private static void MatchesPyTorchEncoder(string folder, string dir)
+    {
+        var model = EncoderModels.FromHuggingFace(dir);
+        ((Module)model).Eval();
+        using var expected = SafeTensorsFile.Open(Path.Combine(dir, "expected.safetensors"));
+        Tensor Ints(string name) => Tensor.FromArray(expected.ReadInts(name), expected.ShapeOf(name));
+        var ids = Ints("input_ids");
+        var mask = expected.Names.Contains("attention_mask") ? Ints("attention_mask") : null;
+        var types = expected.Names.Contains("token_type_ids") ? Ints("token_type_ids") : null;
+        IReadOnlyDictionary<string, Tensor> outputs;
+        using (GradMode.NoGrad()) outputs = model.Outputs(ids, mask, types);
+        var checkedNames = new List<string>();
+        foreach (var name in expected.Names.Where(n => n is not ("input_ids" or "attention_mask" or "token_type_ids" or "labels")).OrderBy(n => n, StringComparer.Ordinal))
+        {
+            Assert.True(outputs.ContainsKey(name), $"{folder}: the model ({model.GetType().Name}) does not produce '{name}'");
+            var shape = expected.ShapeOf(name);
+            Assert.True(outputs[name].Shape.SequenceEqual(shape), $"{folder}: {name} is {outputs[name].ShapeString}, expected {Layout.Format(shape)}");
+            // Per-token outputs (B, T, ...) are compared only where attention_mask is 1.
+            bool perToken = mask is not null && shape.Length >= 2 && shape[0] == ids.Size(0) && shape[1] == ids.Size(1);
+            Compare(folder, name, expected.ReadFloats(name), outputs[name].ToArray(), shape, perToken ? mask!.ToIntArray() : null);
+            checkedNames.Add(name);
+        }
+        Assert.Contains("last_hidden_state", checkedNames);
+    }
+
+    private static void Compare(string folder, string what, float[] expected, float[] actual, int[] shape, int[]? tokenMask = null)
     {
         Assert.True(expected.Length == actual.Length, $"{folder}: {what} has {actual.Length} values, expected {expected.Length}");
+        int perToken = tokenMask is null ? 1 : expected.Length / tokenMask.Length;
         for (int i = 0; i < expected.Length; i++)
         {
+            if (tokenMask is not null && tokenMask[i / perToken] == 0) continue;
             double diff = Math.Abs((double)expected[i] - actual[i]);
             if (!(diff <= Tolerance))
             {

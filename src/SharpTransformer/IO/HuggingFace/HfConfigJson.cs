@@ -76,6 +76,18 @@ public sealed class HfConfigJson
         return v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Bad(key, "a list of strings", v)).ToList();
     }
 
+    /// <summary>The number of entries of an object or list value (e.g. <c>id2label</c>), or null when the key is absent.</summary>
+    public int? EntryCount(string key)
+    {
+        if (!_root.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        return v.ValueKind switch
+        {
+            JsonValueKind.Object => v.EnumerateObject().Count(),
+            JsonValueKind.Array => v.GetArrayLength(),
+            _ => throw Bad(key, "an object or a list", v),
+        };
+    }
+
     private InvalidDataException Missing(string[] keys) => new($"{FileName}: missing key '{string.Join("' / '", keys)}'.");
     private InvalidDataException Bad(string key, string what, JsonElement v) => new($"{FileName}: key '{key}' should be {what}, got {v.GetRawText()}.");
 }

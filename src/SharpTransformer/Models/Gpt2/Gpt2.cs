@@ -8,7 +8,7 @@ namespace SharpTransformer.Models.Gpt2;
 /// GPT-2: learned positions, pre-LN blocks with GELU (tanh form), final LayerNorm, output head tied to the token embedding.
 /// Initialised as GPT-2: N(0, 0.02), residual projections scaled by 1/sqrt(2·layers), zero biases.
 /// </summary>
-public sealed class Gpt2 : Module, ICausalLanguageModel
+public sealed class Gpt2 : Module, IDecoderBackbone
 {
     private readonly Dropout? _drop;
 
@@ -56,6 +56,9 @@ public sealed class Gpt2 : Module, ICausalLanguageModel
 
     /// <inheritdoc/>
     public int VocabSize => Config.VocabSize;
+
+    /// <inheritdoc/>
+    public int HiddenSize => Config.Embedding;
 
     /// <inheritdoc/>
     public int ContextLength => Config.ContextLength;

@@ -7,7 +7,7 @@ namespace SharpTransformer.Models.Llama;
 /// Llama-style decoder: token embedding, pre-norm blocks with RMSNorm, RoPE, grouped-query attention and SwiGLU,
 /// no biases, final RMSNorm, a tied or separate output head.
 /// </summary>
-public sealed class Llama : Module, ICausalLanguageModel
+public sealed class Llama : Module, IDecoderBackbone
 {
     /// <summary>Builds a randomly initialised model (N(0, 0.02) as Hugging Face's initializer_range).</summary>
     public Llama(LlamaConfig config, ulong seed = 1337)
@@ -39,6 +39,9 @@ public sealed class Llama : Module, ICausalLanguageModel
 
     /// <inheritdoc/>
     public int VocabSize => Config.VocabSize;
+
+    /// <inheritdoc/>
+    public int HiddenSize => Config.Hidden;
     /// <inheritdoc/>
     public int ContextLength => Config.ContextLength;
 
@@ -48,6 +51,13 @@ public sealed class Llama : Module, ICausalLanguageModel
     /// <inheritdoc/>
     public Tensor Forward(Tensor ids, KvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null)
     {
+        var x = Hidden(ids, caches, positions, keyMask);                               // (B, T, C)
+        return LmHead is null ? Tensor.Linear(x, EmbedTokens.Weight) : LmHead.Forward(x);   // (B, T, V)
+    }
+
+    /// <inheritdoc/>
+    public Tensor Hidden(Tensor ids, KvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null)
+    {
         if (ids.Rank != 2) throw new ArgumentException($"Llama.Forward: ids must be (batch, time), got {ids.ShapeString}.");
         int t = ids.Size(1);
         int past = caches?[0].Length ?? 0;
@@ -56,8 +66,7 @@ public sealed class Llama : Module, ICausalLanguageModel
         positions ??= Tensor.FromArray(Enumerable.Range(past, t).ToArray()).To(ids.Backend);
         var x = EmbedTokens.Forward(ids);                                            // (B, T, C)
         for (int i = 0; i < Layers.Count; i++) x = Layers[i].Forward(x, caches?[i], positions, keyMask);
-        x = Norm.Forward(x);
-        return LmHead is null ? Tensor.Linear(x, EmbedTokens.Weight) : LmHead.Forward(x);   // (B, T, V)
+        return Norm.Forward(x);                                                       // (B, T, C)
     }
 
     /// <summary>The Hugging Face tensor names of this model (LlamaForCausalLM); q, k and v map to row blocks of our fused qkv.</summary>

@@ -1,0 +1,166 @@
+using SharpTransformer.IO.HuggingFace;
+using SharpTransformer.Nn;
+using SharpTransformer.Tensors;
+
+namespace SharpTransformer.Models.Bert;
+
+/// <summary>
+/// A BERT-family encoder (BERT, DistilBERT, RoBERTa by <see cref="BertConfig.Kind"/>): embeddings, post-LN layers and an optional
+/// pooler (dense + tanh on position 0). Initialised as BERT: matrices N(0, 0.02), zero biases, LayerNorm ones.
+/// </summary>
+public sealed class Bert : Module, ITextEncoder, IEncoderTaskModel
+{
+    /// <summary>Builds a randomly initialised encoder.</summary>
+    public Bert(BertConfig config, ulong seed = 1337) : this(config, new Generator(seed)) { InitWeights(this, new Generator(seed + 1)); }
+
+    /// <summary>Builds the encoder drawing from <paramref name="generator"/> (task models initialise it themselves).</summary>
+    internal Bert(BertConfig config, Generator generator)
+    {
+        if (config.HiddenSize % config.Heads != 0)
+            throw new ArgumentException($"Bert: hidden size {config.HiddenSize} is not divisible by {config.Heads} heads.");
+        Config = config;
+        Embeddings = RegisterModule("embeddings", new BertEmbeddings(config, generator));
+        Layers = RegisterModule("layers", new ModuleList<BertLayer>(Enumerable.Range(0, config.Layers).Select(_ => new BertLayer(config, generator))));
+        if (config.Pooler) Pooler = RegisterModule("pooler", new Linear(config.HiddenSize, config.HiddenSize, true, generator));
+    }
+
+    /// <summary>The configuration.</summary>
+    public BertConfig Config { get; }
+    /// <summary>The embeddings.</summary>
+    public BertEmbeddings Embeddings { get; }
+    /// <summary>The encoder layers.</summary>
+    public ModuleList<BertLayer> Layers { get; }
+    /// <summary>The pooler's dense layer, or null.</summary>
+    public Linear? Pooler { get; }
+
+    /// <inheritdoc/>
+    public int HiddenSize => Config.HiddenSize;
+    /// <inheritdoc/>
+    public int VocabSize => Config.VocabSize;
+    /// <inheritdoc/>
+    public int MaxPositions => Config.MaxSequenceLength;
+    /// <inheritdoc/>
+    Bert IEncoderTaskModel.Encoder => this;
+
+    /// <summary>Sets BERT's initialisation on every parameter of <paramref name="module"/>: matrices N(0, 0.02), biases 0; norms keep ones.</summary>
+    internal static void InitWeights(Module module, Generator g)
+    {
+        using var _ = TensorScope.Suspend();
+        foreach (var (name, p) in module.NamedParameters())
+        {
+            if (p.Rank >= 2) p.CopyFrom(Tensor.RandN(p.Shape.ToArray(), g, 0f, 0.02f));
+            else if (name.EndsWith("bias", StringComparison.Ordinal)) p.CopyFrom(Tensor.Zeros(p.Shape));
+        }
+    }
+
+    /// <inheritdoc/>
+    public EncoderOutput Encode(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
+    {
+        if (inputIds.Rank != 2) throw new ArgumentException($"Bert.Encode: input ids must be (batch, time), got {inputIds.ShapeString}.");
+        var keyMask = KeyMask(attentionMask, inputIds);
+        var x = Embeddings.Forward(inputIds, tokenTypeIds);                        // (B, T, C)
+        foreach (var layer in Layers.Items) x = layer.Forward(x, keyMask);         // (B, T, C)
+        var pooled = Pooler is null ? null : Pooler.Forward(x.Select(1, 0)).Tanh(); // (B, C)
+        return new EncoderOutput(x, pooled);
+    }
+
+    /// <summary>An attention mask (B, T), Int32 or Float32 with 1 on tokens and 0 on padding, as the Float32 key mask of attention.</summary>
+    public static Tensor? KeyMask(Tensor? attentionMask, Tensor inputIds)
+    {
+        if (attentionMask is null) return null;
+        if (!attentionMask.Shape.SequenceEqual(inputIds.Shape))
+            throw new ArgumentException($"Bert: attention mask {attentionMask.ShapeString} does not match input ids {inputIds.ShapeString}.");
+        return AttentionMasks.ToKeyMask(attentionMask, "Bert");
+    }
+
+    /// <summary>Outputs under Hugging Face's names: <c>last_hidden_state</c> and, with a pooler, <c>pooler_output</c>.</summary>
+    public IReadOnlyDictionary<string, Tensor> Outputs(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
+    {
+        var o = Encode(inputIds, attentionMask, tokenTypeIds);
+        var r = new Dictionary<string, Tensor> { ["last_hidden_state"] = o.LastHiddenState };
+        if (o.PooledOutput is not null) r["pooler_output"] = o.PooledOutput;
+        return r;
+    }
+
+    /// <summary>The checkpoint prefix of a task model of this family: <c>bert.</c>, <c>distilbert.</c> or <c>roberta.</c>.</summary>
+    public string HfPrefix => Config.Kind switch
+    {
+        EncoderKind.DistilBert => "distilbert.",
+        EncoderKind.Roberta => "roberta.",
+        _ => "bert.",
+    };
+
+    /// <summary>The bare encoder's tensor names (as <c>BertModel.save_pretrained</c> writes them, without a prefix).</summary>
+    public IReadOnlyList<HfBinding> HfBindings() => HfBindings("");
+
+    /// <summary>The encoder's tensor names, each behind <paramref name="prefix"/>.</summary>
+    public IReadOnlyList<HfBinding> HfBindings(string prefix)
+    {
+        int c = Config.HiddenSize;
+        bool distil = Config.Kind == EncoderKind.DistilBert;
+        var r = new List<HfBinding>
+        {
+            new(prefix + "embeddings.word_embeddings.weight", Embeddings.Word.Weight),
+            new(prefix + "embeddings.position_embeddings.weight", Embeddings.Position.Weight),
+        };
+        if (Embeddings.TokenType is not null) r.Add(new(prefix + "embeddings.token_type_embeddings.weight", Embeddings.TokenType.Weight));
+        Norm(r, prefix + "embeddings.LayerNorm", Embeddings.Norm);
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            var l = Layers[i];
+            var qkv = l.Attention.Qkv;
+            if (distil)
+            {
+                string p = $"{prefix}transformer.layer.{i}.";
+                Split(r, p + "attention.q_lin", p + "attention.k_lin", p + "attention.v_lin", qkv, c);
+                Dense(r, p + "attention.out_lin", l.Attention.Proj);
+                Norm(r, p + "sa_layer_norm", l.AttentionNorm);
+                Dense(r, p + "ffn.lin1", l.Mlp.Up);
+                Dense(r, p + "ffn.lin2", l.Mlp.Down);
+                Norm(r, p + "output_layer_norm", l.OutputNorm);
+            }
+            else
+            {
+                string p = $"{prefix}encoder.layer.{i}.";
+                Split(r, p + "attention.self.query", p + "attention.self.key", p + "attention.self.value", qkv, c);
+                Dense(r, p + "attention.output.dense", l.Attention.Proj);
+                Norm(r, p + "attention.output.LayerNorm", l.AttentionNorm);
+                Dense(r, p + "intermediate.dense", l.Mlp.Up);
+                Dense(r, p + "output.dense", l.Mlp.Down);
+                Norm(r, p + "output.LayerNorm", l.OutputNorm);
+            }
+        }
+        if (Pooler is not null) Dense(r, prefix + "pooler.dense", Pooler);
+        return r;
+    }
+
+    private static void Split(List<HfBinding> r, string q, string k, string v, Linear qkv, int c)
+    {
+        string[] names = [q, k, v];
+        for (int j = 0; j < 3; j++)
+        {
+            r.Add(new(names[j] + ".weight", qkv.Weight, HfLayout.Rows, j * c, c));
+            r.Add(new(names[j] + ".bias", qkv.Bias!, HfLayout.Rows, j * c, c));
+        }
+    }
+
+    internal static void Dense(List<HfBinding> r, string name, Linear l)
+    {
+        r.Add(new(name + ".weight", l.Weight));
+        if (l.Bias is not null) r.Add(new(name + ".bias", l.Bias));
+    }
+
+    internal static void Norm(List<HfBinding> r, string name, LayerNorm n)
+    {
+        r.Add(new(name + ".weight", n.Weight));
+        r.Add(new(name + ".bias", n.Bias!));
+    }
+
+    /// <summary>
+    /// Loads a bare encoder checkpoint (<c>BertModel</c>, <c>DistilBertModel</c>, <c>RobertaModel</c>), with or without the family
+    /// prefix; the heads of task checkpoints are skipped. Every missing or mis-shaped tensor is reported.
+    /// </summary>
+    public void LoadHuggingFace(ITensorSource source, string fileName = "model.safetensors") =>
+        EncoderCheckpoint.Load(source, HfBindings(), [HfPrefix], fileName, n => EncoderCheckpoint.IsBuffer(n) || EncoderCheckpoint.IsTaskHead(n)
+            || (Pooler is null && n.StartsWith("pooler.", StringComparison.Ordinal)));
+}

@@ -1,0 +1,52 @@
+using SharpTransformer.IO.HuggingFace;
+using SharpTransformer.Nn;
+using SharpTransformer.Tensors;
+using SharpTransformer.Data;
+
+namespace SharpTransformer.Models.Bert;
+
+/// <summary>
+/// Encoder + masked-LM head (Hugging Face <c>BertForMaskedLM</c>, <c>DistilBertForMaskedLM</c>, <c>RobertaForMaskedLM</c> by
+/// <see cref="BertConfig.Kind"/>). Like Hugging Face's, the encoder has no pooler.
+/// </summary>
+public sealed class BertForMaskedLM : EncoderTaskModel, IMaskedLmModel
+{
+    /// <summary>Builds a randomly initialised model.</summary>
+    public BertForMaskedLM(BertConfig config, ulong seed = 1337) : this(config with { Pooler = false }, new Generator(seed)) { }
+
+    private BertForMaskedLM(BertConfig config, Generator g) : base(config, g)
+    {
+        Mlm = RegisterModule("mlm", new MaskedLmHead(config, g));
+        InitWeights(g);
+    }
+
+    /// <summary>The masked-LM head.</summary>
+    public MaskedLmHead Mlm { get; }
+
+    /// <inheritdoc/>
+    public int VocabSize => Config.VocabSize;
+
+    /// <summary>Int32 ids (B, T) → logits (B, T, V).</summary>
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null) =>
+        Mlm.Forward(Encoder.Encode(inputIds, attentionMask, tokenTypeIds).LastHiddenState, Encoder.Embeddings.Word.Weight);
+
+    /// <summary>Masked-LM cross-entropy over the labels (B, T) that are not -100.</summary>
+    public Tensor Loss(Tensor inputIds, Tensor labels, Tensor? attentionMask = null, Tensor? tokenTypeIds = null) =>
+        Functional.CrossEntropy(Forward(inputIds, attentionMask, tokenTypeIds), labels, ignoreIndex: MaskedLmCollator.IgnoreIndex);
+
+    /// <inheritdoc/>
+    public Tensor Loss(MaskedLmBatch batch) => Loss(batch.InputIds, batch.Labels, batch.AttentionMask, batch.TokenTypeIds);
+
+    /// <inheritdoc/>
+    public override IReadOnlyDictionary<string, Tensor> Outputs(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
+    {
+        var h = Encoder.Encode(inputIds, attentionMask, tokenTypeIds).LastHiddenState;
+        return new Dictionary<string, Tensor> { ["last_hidden_state"] = h, ["mlm_logits"] = Mlm.Forward(h, Encoder.Embeddings.Word.Weight) };
+    }
+
+    /// <inheritdoc/>
+    protected override IEnumerable<HfBinding> HeadBindings() => Mlm.HfBindings();
+
+    /// <inheritdoc/>
+    protected override bool IgnoredByHead(string name) => MaskedLmHead.IsTiedDecoder(name);
+}

@@ -1,0 +1,40 @@
+using SharpTransformer.IO.HuggingFace;
+using SharpTransformer.Nn;
+using SharpTransformer.Tensors;
+
+namespace SharpTransformer.Models.Bert;
+
+/// <summary>BERT sequence classifier (Hugging Face <c>BertForSequenceClassification</c>): dropout + <c>classifier</c> on the pooled output.</summary>
+public sealed class BertForSequenceClassification : EncoderSequenceClassifier
+{
+    private readonly Dropout? _dropout;
+
+    /// <summary>Builds a randomly initialised model with <see cref="BertConfig.NumLabels"/> classes.</summary>
+    public BertForSequenceClassification(BertConfig config, ulong seed = 1337) : this(config with { Pooler = true }, new Generator(seed)) { }
+
+    private BertForSequenceClassification(BertConfig config, Generator g) : base(config, g)
+    {
+        if (ClassifierDropoutP > 0f) _dropout = RegisterModule("dropout", new Dropout(ClassifierDropoutP, g));
+        Classifier = RegisterModule("classifier", new Linear(config.HiddenSize, config.NumLabels, true, g));
+        InitWeights(g);
+    }
+
+    /// <summary>The classifier (labels, C).</summary>
+    public Linear Classifier { get; }
+
+    /// <inheritdoc/>
+    protected override Tensor Classify(EncoderOutput encoded)
+    {
+        var x = encoded.PooledOutput!;                                         // (B, C)
+        if (_dropout is not null) x = _dropout.Forward(x);
+        return Classifier.Forward(x);                                          // (B, labels)
+    }
+
+    /// <inheritdoc/>
+    protected override IEnumerable<HfBinding> HeadBindings()
+    {
+        var r = new List<HfBinding>();
+        Bert.Dense(r, "classifier", Classifier);
+        return r;
+    }
+}

@@ -1,0 +1,68 @@
+using SharpTransformer.IO.HuggingFace;
+using SharpTransformer.Nn;
+using SharpTransformer.Tensors;
+
+namespace SharpTransformer.Models.Bert;
+
+/// <summary>
+/// Base of the task models: a BERT-family <see cref="Encoder"/> (our name <c>encoder</c>, Hugging Face's <c>bert.</c>,
+/// <c>distilbert.</c> or <c>roberta.</c>) plus a head that lists its own Hugging Face bindings.
+/// </summary>
+public abstract class EncoderTaskModel : Module, IEncoderTaskModel
+{
+    /// <summary>Registers the encoder built from <paramref name="config"/> with <paramref name="generator"/>.</summary>
+    protected EncoderTaskModel(BertConfig config, Generator generator)
+    {
+        Config = config;
+        Encoder = RegisterModule("encoder", new Bert(config, generator));
+    }
+
+    /// <summary>The configuration.</summary>
+    public BertConfig Config { get; }
+
+    /// <inheritdoc/>
+    public Bert Encoder { get; }
+
+    /// <summary>Applies BERT's initialisation to every parameter (call at the end of a derived constructor).</summary>
+    protected void InitWeights(Generator g) => Bert.InitWeights(this, g);
+
+    /// <inheritdoc/>
+    public abstract IReadOnlyDictionary<string, Tensor> Outputs(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null);
+
+    /// <summary>The head's tensors under their Hugging Face names (no family prefix: <c>cls.</c>, <c>classifier.</c>, ...).</summary>
+    protected abstract IEnumerable<HfBinding> HeadBindings();
+
+    /// <summary>Checkpoint names (prefix removed) the head accepts and skips, such as a decoder tied to the word embeddings.</summary>
+    protected virtual bool IgnoredByHead(string name) => false;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<HfBinding> HfBindings() => [.. Encoder.HfBindings(Encoder.HfPrefix), .. HeadBindings()];
+
+    /// <inheritdoc/>
+    public void LoadHuggingFace(ITensorSource source, string fileName = "model.safetensors") => LoadHuggingFace(source, fileName, false);
+
+    /// <summary>
+    /// Loads a checkpoint whose encoder names may carry the family prefix or not. The heads of other tasks are skipped; with
+    /// <paramref name="keepMissingHead"/> a checkpoint without this head's tensors (a pretrained encoder to fine-tune) loads and the
+    /// head keeps its initialisation. Any other missing, unexpected or mis-shaped tensor is reported, all together.
+    /// </summary>
+    public void LoadHuggingFace(ITensorSource source, string fileName, bool keepMissingHead)
+    {
+        var prefixes = new[] { Encoder.HfPrefix };
+        var head = HeadBindings().ToList();
+        if (keepMissingHead)
+        {
+            var present = EncoderCheckpoint.BareNames(source, prefixes);
+            head = head.Where(b => present.Contains(b.HfName)).ToList();
+        }
+        var bindings = new List<HfBinding>(Encoder.HfBindings(""));
+        bindings.AddRange(head);
+        var own = new HashSet<string>(bindings.Select(b => b.HfName), StringComparer.Ordinal);
+        EncoderCheckpoint.Load(source, bindings, prefixes, fileName, n => !own.Contains(n) && (EncoderCheckpoint.IsBuffer(n) || IgnoredByHead(n)
+            || EncoderCheckpoint.IsTaskHead(n) && !head.Any(b => SameHead(b.HfName, n))
+            || Encoder.Pooler is null && n.StartsWith("pooler.", StringComparison.Ordinal)));
+    }
+
+    // A name belongs to this head's family of tensors when it shares the first path component with one of them.
+    private static bool SameHead(string bound, string name) => bound[..(bound.IndexOf('.') + 1)] == name[..(name.IndexOf('.') + 1)];
+}

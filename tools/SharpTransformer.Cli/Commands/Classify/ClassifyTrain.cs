@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using SharpTransformer.Backends.Cpu;
+using SharpTransformer.Data;
+using SharpTransformer.IO;
+using SharpTransformer.Models.Classification;
+using SharpTransformer.Nn;
+using SharpTransformer.Tensors;
+using SharpTransformer.Tokenizers;
+using SharpTransformer.Training;
+using Spectre.Console;
+
+namespace SharpTransformer.Cli.Commands.Classify;
+
+/// <summary><c>sharpt classify train</c>: trains a classifier from scratch, keeping the checkpoint that is best on the dev set.</summary>
+internal static class ClassifyTrain
+{
+    public static int Run(Args a)
+    {
+        var clock = Stopwatch.StartNew();
+        string trainPath = a.Required("train"), devPath = a.Required("dev"), outDir = a.Required("out");
+        string model = a.String("model") ?? "encoder-mini";
+        string textCol = a.String("text-column") ?? "sentence", labelCol = a.String("label-column") ?? "label";
+        float minutes = a.Float("max-minutes", 0f);
+        int epochs = a.Int("epochs", minutes > 0 ? 1000 : 5), batch = a.Int("batch", 32), maxLen = a.Int("max-length", 64);
+        int vocabSize = a.Int("vocab-size", 8000), threads = a.Int("threads", 0), seed = a.Int("seed", 1337), evalEvery = a.Int("eval-every", 0);
+        float lr = a.Float("lr", 1e-3f), wd = a.Float("weight-decay", 0.01f), warmup = a.Float("warmup", 0.05f), dropout = a.Float("dropout", 0.1f);
+        float? headLr = a.String("head-lr") is null ? null : a.Float("head-lr", lr);
+        var (arch, dim, layers, heads, hidden, pooling) = ClassifierSpec.Preset(model);
+        dim = a.Int("dim", dim); layers = a.Int("layers", layers); heads = a.Int("heads", heads); hidden = a.Int("hidden", 4 * dim);
+        if (a.String("pooling") is { } pool) pooling = ParsePooling(pool);
+        bool balanced = (a.String("class-weights") ?? "none") switch
+        {
+            "none" => false,
+            "balanced" => true,
+            var w => throw new CliException($"--class-weights must be none or balanced, got '{w}'."),
+        };
+        a.RejectUnknown();
+        if (threads > 0) CpuBackend.Default.Threads = threads;
+
+        var train = LabeledTexts.Load(trainPath, textCol, labelCol);
+        var dev = LabeledTexts.Load(devPath, textCol, labelCol, train.Labels);
+        var labels = train.Labels.Names.ToArray();
+        if (labels.Length < 2) throw new CliException($"{trainPath}: found {labels.Length} label(s); a classifier needs at least 2.");
+
+        Directory.CreateDirectory(outDir);
+        var wp = WordPieceTrainer.Train(train.Select(r => r.Text), new WordPieceTrainerOptions(vocabSize));
+        wp.Save(outDir);
+        string vocabPath = Path.Combine(outDir, "vocab.txt");
+        var tok = Tokenizer.FromFiles(vocabPath, null, lowercase: true);
+        string snapshot = TokenizerSnapshot.FromFiles(vocabPath, null, lowercase: true);
+        var spec = new ClassifierSpec(arch, tok.VocabSize, dim, layers, heads, hidden, maxLen, pooling, labels, dropout,
+            arch.StartsWith("prompt", StringComparison.Ordinal) ? "{text} . it was" : null,
+            arch.StartsWith("prompt", StringComparison.Ordinal) ? PromptVerbalizers(labels) : null);
+        var cm = new ClassifierModel(spec, tok, (ulong)seed);
+
+        int truncated = 0;
+        (int[] Ids, int Label)[] Encode(TextClassificationDataset rows) => rows.Select(r =>
+        {
+            var ids = cm.Encode(r.Text, out bool cut);
+            if (cut) truncated++;
+            return (ids, r.Label);
+        }).ToArray();
+        var trainSet = Encode(train);
+        int trainCut = truncated; truncated = 0;
+        var devSet = Encode(dev);
+        if (trainCut + truncated > 0)
+            Console.Error.WriteLine($"warning: truncated to {maxLen} tokens: {trainCut} of {trainSet.Length} rows in {trainPath}, {truncated} of {devSet.Length} in {devPath}.");
+
+        float[]? weights = null;
+        if (balanced)
+        {
+            var counts = new int[labels.Length];
+            foreach (var (_, y) in trainSet) counts[y]++;
+            weights = counts.Select(c => (float)trainSet.Length / (labels.Length * Math.Max(1, c))).ToArray();
+        }
+        var weightTensor = weights is null ? null : Tensor.FromArray(weights);
+
+        var options = new FineTuneOptions
+        {
+            Epochs = epochs, BatchSize = batch, LearningRate = lr, HeadLearningRate = headLr, WeightDecay = wd, WarmupFraction = warmup,
+            EvaluateEvery = evalEvery, Seed = seed,
+            MaxTime = minutes > 0 ? TimeSpan.FromSeconds(Math.Max(10, minutes * 60 - clock.Elapsed.TotalSeconds - EvalReserve(devSet.Length))) : null,
+        };
+        var tuner = new FineTuner<(int[] Ids, int Label)>(cm.Module, cm.HeadParameters, b =>
+        {
+            var logits = cm.Logits(b.Select(x => x.Ids).ToList());                          // (B, labels)
+            var y = Tensor.FromArray(b.Select(x => x.Label).ToArray()).To(logits.Backend);
+            return weightTensor is null ? Functional.CrossEntropy(logits, y) : Functional.CrossEntropy(logits, y, weightTensor.To(logits.Backend));
+        }, options) { LengthOf = x => x.Ids.Length };
+        string ckpt = Path.Combine(outDir, "model.safetensors");
+        tuner.OnBest = (step, _) => Checkpoint.Save(ckpt, cm.Module, "classifier", spec.ToJson(), step, null, null, snapshot);
+        var devIds = devSet.Select(x => x.Ids).ToList();
+        var devGold = devSet.Select(x => x.Label).ToArray();
+        double Accuracy()
+        {
+            var (pred, _) = cm.Predict(devIds);
+            return pred.Zip(devGold).Count(p => p.First == p.Second) / (double)devGold.Length;
+        }
+
+        Console.WriteLine($"{trainPath}: {trainSet.Length:N0} rows, {devPath}: {devSet.Length:N0} rows, labels {string.Join(", ", labels)}; " +
+            $"{model} ({arch}, {layers}x{dim}, pooling {pooling}) with {cm.Module.ParameterCount():N0} parameters; vocabulary {tok.VocabSize}");
+        FineTuneResult result = null!;
+        AnsiConsole.Progress().AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("training", maxValue: 1.0);
+                result = tuner.Train(trainSet, Accuracy, new SyncProgress<FineTuneProgress>(p =>
+                {
+                    task.Value = p.Fraction;
+                    task.Description = $"epoch {p.Epoch} step {p.Step} loss {p.TrainLoss:F3}" + (p.BestMetric is { } b ? $" best dev {b:F4}" : "");
+                    if (p.Metric is { } m) AnsiConsole.MarkupLine($"step {p.Step} (epoch {p.Epoch}, {p.Elapsed.TotalSeconds:F0} s): dev accuracy {m:F4}");
+                }));
+                task.Value = 1.0;
+            });
+        Console.WriteLine($"{result.Steps} steps, {result.Epochs} epoch(s) in {clock.Elapsed.TotalSeconds:F0} s{(result.StoppedByTime ? " (time limit)" : "")}; " +
+            $"best dev accuracy {result.BestMetric:F4} at step {result.BestStep}; checkpoint {ckpt}");
+        Console.WriteLine($"accuracy: {result.BestMetric:F4}");
+        return 0;
+    }
+
+    // Seconds kept for the last evaluation after the time limit.
+    private static double EvalReserve(int devRows) => 2 + devRows / 2000.0;
+
+    private static string[] PromptVerbalizers(string[] labels) =>
+        labels.SequenceEqual(["0", "1"]) ? [" bad", " good"] : labels.Select(l => " " + l).ToArray();
+
+    internal static PoolingKind ParsePooling(string s) => s switch
+    {
+        "cls" => PoolingKind.Cls,
+        "mean" => PoolingKind.Mean,
+        "last-token" => PoolingKind.LastToken,
+        "pooler" => PoolingKind.Pooler,
+        _ => throw new CliException($"--pooling must be cls, mean, last-token or pooler; got '{s}'."),
+    };
+}
