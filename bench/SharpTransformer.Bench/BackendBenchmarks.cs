@@ -12,7 +12,8 @@ namespace SharpTransformer.Bench;
 /// <summary>
 /// The backends side by side: "cpu" is <see cref="CpuBackend"/>, "ilgpu" is <see cref="IlgpuBackend.Create(IlgpuDeviceKind, IlgpuBackendOptions?)"/>
 /// with automatic device selection (CUDA, else OpenCL, else ILGPU's CPU accelerator, which is slow and only checks that
-/// the path works). Every measured call ends with a device synchronisation, so GPU timings include the kernels.
+/// the path works: there every size is capped, see <see cref="Cap"/>). Every measured call ends with a device
+/// synchronisation, so GPU timings include the kernels.
 /// <c>dotnet run -c Release --project bench/SharpTransformer.Bench -- --filter '*BackendBenchmarks*'</c>
 /// </summary>
 public abstract class BackendBenchmarkBase
@@ -38,6 +39,20 @@ public abstract class BackendBenchmarkBase
         else Device = CpuBackend.Default;
     }
 
+    /// <summary>True when "ilgpu" found no GPU and fell back to ILGPU's CPU accelerator, which emulates every GPU thread.</summary>
+    protected bool OnCpuAccelerator => _ilgpu?.Device.Kind == IlgpuDeviceKind.Cpu;
+
+    /// <summary>
+    /// <paramref name="size"/>, or at most <paramref name="cpuAcceleratorCap"/> on ILGPU's CPU accelerator (announced in the
+    /// log: its figures then belong to the smaller size, not to the parameter shown in the table).
+    /// </summary>
+    protected int Cap(int size, int cpuAcceleratorCap, string what)
+    {
+        if (!OnCpuAccelerator || size <= cpuAcceleratorCap) return size;
+        Console.WriteLine($"// ilgpu on the CPU accelerator: {what} capped from {size} to {cpuAcceleratorCap}");
+        return cpuAcceleratorCap;
+    }
+
     /// <summary>Waits for queued device work (no-op on the CPU backend).</summary>
     protected void Sync() => _ilgpu?.Synchronize();
 
@@ -59,14 +74,16 @@ public class GemmBackendBenchmarks : BackendBenchmarkBase
     public int Size { get; set; }
 
     private IStorage _a = null!, _b = null!, _y = null!;
+    private int _n;
 
     /// <summary>Random operands on the backend.</summary>
     [GlobalSetup]
     public void Setup()
     {
         CreateBackend();
+        _n = Cap(Size, 64, "M = N = K");
         var g = new Generator(1);
-        int n = Size * Size;
+        int n = _n * _n;
         _a = Device.Allocate(DType.Float32, n, false);
         _b = Device.Allocate(DType.Float32, n, false);
         _y = Device.Allocate(DType.Float32, n, false);
@@ -79,7 +96,7 @@ public class GemmBackendBenchmarks : BackendBenchmarkBase
     [Benchmark]
     public void MatMul()
     {
-        Device.MatMul(_a, Layout.Contiguous(Size, Size), _b, Layout.Contiguous(Size, Size), _y);
+        Device.MatMul(_a, Layout.Contiguous(_n, _n), _b, Layout.Contiguous(_n, _n), _y);
         Sync();
     }
 
@@ -87,7 +104,7 @@ public class GemmBackendBenchmarks : BackendBenchmarkBase
     [Benchmark]
     public void MatMulTransposedB()
     {
-        Device.MatMul(_a, Layout.Contiguous(Size, Size), _b, new Layout([Size, Size], [1, Size]), _y);
+        Device.MatMul(_a, Layout.Contiguous(_n, _n), _b, new Layout([_n, _n], [1, _n]), _y);
         Sync();
     }
 }
@@ -109,8 +126,9 @@ public class AttentionBackendBenchmarks : BackendBenchmarkBase
     public void Setup()
     {
         CreateBackend();
-        _s = new AttentionShape(Batch, Heads, Heads, T, T, HeadDim, true, 1f / MathF.Sqrt(HeadDim));
-        int n = Batch * Heads * T * HeadDim;
+        int batch = Cap(Batch, 1, "batch"), heads = Cap(Heads, 2, "heads"), t = Cap(T, 64, "T");
+        _s = new AttentionShape(batch, heads, heads, t, t, HeadDim, true, 1f / MathF.Sqrt(HeadDim));
+        int n = batch * heads * t * HeadDim;
         var g = new Generator(2);
         IStorage R()
         {
@@ -121,7 +139,7 @@ public class AttentionBackendBenchmarks : BackendBenchmarkBase
         _q = R(); _k = R(); _v = R(); _do = R();
         _o = Device.Allocate(DType.Float32, n); _dq = Device.Allocate(DType.Float32, n);
         _dk = Device.Allocate(DType.Float32, n); _dv = Device.Allocate(DType.Float32, n);
-        _lse = Device.Allocate(DType.Float32, Batch * Heads * T);
+        _lse = Device.Allocate(DType.Float32, batch * heads * t);
         Device.Attention(_s, _q, _k, _v, null, null, default, _o, _lse);
         Sync();
     }
@@ -161,7 +179,7 @@ public class TrainStepBackendBenchmarks : BackendBenchmarkBase
         _model.To(Device);
         _opt = new AdamW(_model.Parameters(), new AdamWOptions(1e-3f));
         var g = new Generator(3);
-        int batch = 8, t = 64;
+        int batch = Cap(8, 1, "batch"), t = Cap(64, 16, "sequence");
         _ids = Tensor.FromArray(Enumerable.Range(0, batch * t).Select(_ => g.NextInt(65)).ToArray(), batch, t).To(Device);
         _targets = Tensor.FromArray(Enumerable.Range(0, batch * t).Select(_ => g.NextInt(65)).ToArray(), batch, t).To(Device);
         Step();

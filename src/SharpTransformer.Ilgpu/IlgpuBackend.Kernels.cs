@@ -27,6 +27,7 @@ public sealed partial class IlgpuBackend
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int>? _sumSquaresPartial;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int>? _sumInto;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>? _gemm;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>? _gemmTiled;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, int, int>? _gather;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, int, int>? _scatterAdd;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int>? _softmax;
@@ -66,6 +67,14 @@ public sealed partial class IlgpuBackend
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int> SumSquaresPartialK => _sumSquaresPartial ??= _acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int>(ReduceKernels.SumSquaresPartial);
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int> SumIntoK => _sumInto ??= _acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int>(ReduceKernels.SumInto);
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> GemmK => _gemm ??= _acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(GemmKernels.Gemm);
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> GemmTiledK => _gemmTiled ??= GemmTile switch
+    {
+        16 => _acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(RegisterTiledGemmKernels.Gemm<GemmTile16>),
+        8 => _acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(RegisterTiledGemmKernels.Gemm<GemmTile8>),
+        4 => _acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(RegisterTiledGemmKernels.Gemm<GemmTile4>),
+        2 => _acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(RegisterTiledGemmKernels.Gemm<GemmTile2>),
+        _ => throw new NotSupportedException($"{Name}: no register-tiled GEMM for groups of {GemmTile}x{GemmTile} threads."),
+    };
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, int, int> GatherK => _gather ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, int, int>(MiscKernels.Gather);
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, int, int> ScatterAddK => _scatterAdd ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, int, int>(MiscKernels.ScatterAdd);
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int> SoftmaxK => _softmax ??= _acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int>(RowKernels.Softmax);
@@ -98,6 +107,9 @@ public sealed partial class IlgpuBackend
                 bool explicitKernel = ps[0].ParameterType.IsGenericType && ps[0].ParameterType.GetGenericTypeDefinition() == typeof(ArrayView<>);
                 if (implicitIndex || explicitKernel) list.Add((m, !implicitIndex));
             }
+        var tiled = typeof(RegisterTiledGemmKernels).GetMethod(nameof(RegisterTiledGemmKernels.Gemm))!;
+        foreach (var tile in new[] { typeof(GemmTile16), typeof(GemmTile8), typeof(GemmTile4), typeof(GemmTile2) })
+            list.Add((tiled.MakeGenericMethod(tile), true));
         return list;
     }
 

@@ -58,6 +58,7 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable
         int t = 1;
         while ((t * 2) * (t * 2) <= maxGroup && t * 2 <= 16) t *= 2;
         GemmTile = t;
+        GemmKernel = options.GemmKernel;
         _errors = acc.Allocate1D<int>(2 * ErrorFlags.Count);
         _errors.MemSetToZero(_stream);
         _dummy = acc.Allocate1D<float>(1);
@@ -195,8 +196,14 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable
     /// <summary>Threads per group (and keys per block) of the attention kernels.</summary>
     public int AttentionGroup { get; }
 
-    /// <summary>The GEMM group is GemmTile × GemmTile threads computing a 4·GemmTile square tile.</summary>
+    /// <summary>
+    /// The GEMM group is GemmTile × GemmTile threads (16 × 16 on GPUs). It computes a 4·GemmTile square tile, or, with the
+    /// register-tiled kernel that large products use, an 8·GemmTile square tile (128 × 128 on GPUs).
+    /// </summary>
     public int GemmTile { get; }
+
+    /// <summary>The GEMM kernel choice (<see cref="IlgpuBackendOptions.GemmKernel"/>).</summary>
+    public IlgpuGemmKernel GemmKernel { get; }
 
     /// <summary>Bytes held by live storages.</summary>
     public long BytesInUse { get { lock (_sync) return _bytesInUse; } }

@@ -37,6 +37,17 @@ public sealed record IlgpuDeviceInfo(IlgpuDeviceKind Kind, int Index, string Nam
     public override string ToString() => $"{Id} {Name} ({MemoryBytes / (1024.0 * 1024 * 1024):F1} GiB, {MaxThreadsPerGroup} threads/group)";
 }
 
+/// <summary>The GEMM kernels of an <see cref="IlgpuBackend"/>; choosing one by hand is for comparisons and tuning.</summary>
+public enum IlgpuGemmKernel
+{
+    /// <summary>The register-tiled kernel when both sides of the product fill at least half an 8T × 8T tile, else the simple one.</summary>
+    Auto,
+    /// <summary>Always the simple kernel: 4T × 4T tiles, a 4 × 4 block per thread (64 × 64 tiles on GPUs).</summary>
+    Simple,
+    /// <summary>Always the register-tiled kernel: 8T × 8T tiles, an 8 × 8 block per thread (128 × 128 tiles on GPUs).</summary>
+    RegisterTiled,
+}
+
 /// <summary>Options of an <see cref="IlgpuBackend"/>.</summary>
 public sealed record IlgpuBackendOptions
 {
@@ -48,6 +59,9 @@ public sealed record IlgpuBackendOptions
 
     /// <summary>Most bytes kept in the pool for reuse; buffers returned beyond it are freed. Default: no cap (a caching allocator).</summary>
     public long MaxPooledBytes { get; init; } = long.MaxValue;
+
+    /// <summary>Which GEMM kernel matrix products use; <see cref="IlgpuGemmKernel.Auto"/> (the default) picks by size.</summary>
+    public IlgpuGemmKernel GemmKernel { get; init; } = IlgpuGemmKernel.Auto;
 
     /// <summary>Threads per warp of the CPU accelerator (ILGPU requires a power of two, at least 2).</summary>
     public int CpuThreadsPerWarp { get; init; } = 4;

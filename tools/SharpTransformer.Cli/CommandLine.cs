@@ -54,6 +54,7 @@ internal static class CommandLine
               bench gemm           GEMM throughput (GFLOP/s)
               bench train-step     GPT-2 training step time (ms/step)
               bench generate       KV-cached decoding speed (tokens/s)
+              bench attention      fused attention speed (GFLOP/s); every bench takes --backend cpu|ilgpu[:device]
               classify             train, evaluate and run text classifiers (train | eval | predict)
               ner                  train and evaluate named-entity taggers on CoNLL files (train | eval)
               tokenize             encode a text file, one line of ids per input line

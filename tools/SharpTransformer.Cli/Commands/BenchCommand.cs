@@ -13,6 +13,9 @@ internal static class BenchCommand
                   gemm         Sgemm throughput: --m M --k K --n N [--transpose-a] [--transpose-b] [--threads T] [--seconds S]
                   train-step   GPT-2 training step: --model gpt2 --batch 4 --seq 64 --steps N --threads T (prints ms/step)
                   generate     KV-cached decoding: --model gpt2 --tokens N --threads T (prints tokens/s)
+                  attention    fused attention: --batch 4 --heads 12 --seq 1024 --head-dim 64 [--no-causal] (prints GFLOP/s)
+
+                Every benchmark takes --backend cpu|ilgpu|ilgpu:<device> (default cpu), e.g. ilgpu:cuda:0 or ilgpu:cpu.
                 """);
             return args.Length == 0 ? 2 : 0;
         }
@@ -21,7 +24,8 @@ internal static class BenchCommand
             "gemm" => BenchGemmCommand.Run(args[1..]),
             "train-step" => Commands.BenchTrainStepCommand.Run(new Args(args[1..])),
             "generate" => Commands.BenchGenerateCommand.Run(new Args(args[1..])),
-            _ => throw new CliException($"unknown benchmark '{args[0]}' (try: gemm, train-step, generate)."),
+            "attention" => Commands.BenchAttentionCommand.Run(new Args(args[1..])),
+            _ => throw new CliException($"unknown benchmark '{args[0]}' (try: gemm, train-step, generate, attention)."),
         };
     }
 }

@@ -1,13 +1,20 @@
 using System.Diagnostics;
 using System.Runtime.Intrinsics;
+using SharpTransformer.Backends;
 using SharpTransformer.Backends.Cpu;
+using SharpTransformer.Cli.Commands;
+using SharpTransformer.Ilgpu;
+using SharpTransformer.Tensors;
 
 namespace SharpTransformer.Cli;
 
 /// <summary>
-/// <c>sharpt bench gemm --m M --k K --n N [--transpose-b] [--threads T]</c>: C(M×N) = A(M×K) · B, with B stored K×N, or
-/// N×K (the Linear weight layout) with <c>--transpose-b</c>. Samples of about 0.1 s each are taken for at least
-/// <c>--seconds</c> (default 1); the last line is <c>GFLOP/s: &lt;median&gt;</c>, as in bench/openblas/sgemm_bench.
+/// <c>sharpt bench gemm --m M --k K --n N [--transpose-a] [--transpose-b] [--threads T] [--backend cpu|ilgpu[:device]]</c>:
+/// C(M×N) = A(M×K) · B, with B stored K×N, or N×K (the Linear weight layout) with <c>--transpose-b</c>. Samples of about
+/// 0.1 s each are taken for at least <c>--seconds</c> (default 1); the last line is <c>GFLOP/s: &lt;median&gt;</c>, as in
+/// bench/openblas/sgemm_bench. On the CPU backend this times the packed Sgemm directly; on a device backend it times
+/// <see cref="IBackend.MatMul"/> on device-resident operands, each sample ending with a device synchronisation (kernel
+/// launches are asynchronous), and first checks the device's product against the CPU Sgemm (<c>--no-check</c> skips it).
 /// </summary>
 internal static class BenchGemmCommand
 {
@@ -18,6 +25,8 @@ internal static class BenchGemmCommand
         bool transA = args.Flag("transpose-a"), transB = args.Flag("transpose-b");
         int threads = args.Int("threads", 1);
         float seconds = args.Float("seconds", 1f);
+        bool check = !args.Flag("no-check");
+        using var backend = BenchBackend.FromArgs(args);
         args.RejectUnknown();
         if (m < 1 || k < 1 || n < 1) throw new CliException($"sizes must be >= 1, got M={m} K={k} N={n}.");
         if (threads < 1) throw new CliException($"--threads must be >= 1, got {threads}.");
@@ -31,33 +40,85 @@ internal static class BenchGemmCommand
         for (int i = 0; i < a.Length; i++) a[i] = (float)rng.NextDouble() - 0.5f;
         for (int i = 0; i < b.Length; i++) b[i] = (float)rng.NextDouble() - 0.5f;
         int lda = transA ? m : k, ldb = transB ? k : n;
-        void Once() => Sgemm.Multiply(transA, transB, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, false, threads);
+        string shape = $"M={m} K={k} N={n} A={(transA ? "KxM" : "MxK")} B={(transB ? "NxK" : "KxN")}";
+        double flop = 2.0 * m * n * k;
 
-        // Warm up (JIT tiers, pack buffers, worker threads) and size one sample to about 0.1 s.
+        List<double> samples;
+        int reps;
+        if (backend.IsCpu)
+        {
+            (samples, reps) = Measure(() => Sgemm.Multiply(transA, transB, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, false, threads), () => { }, flop, seconds);
+            string isa = Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
+            Console.WriteLine($"sgemm {shape} threads={threads} kernels={isa}: " +
+                $"{samples.Count} samples of {reps} calls, min {samples[0]:F1}, max {samples[^1]:F1} GFLOP/s");
+        }
+        else
+        {
+            var dev = backend.Backend;
+            using var da = dev.Allocate(DType.Float32, a.Length, zero: false);
+            using var db = dev.Allocate(DType.Float32, b.Length, zero: false);
+            using var dc = dev.Allocate(DType.Float32, c.Length, zero: false);
+            dev.Upload(a, 0, da, 0, a.Length);
+            dev.Upload(b, 0, db, 0, b.Length);
+            // A is M×K viewed from storage that is M×K (lda = K) or K×M (lda = M); likewise B.
+            var al = transA ? new Layout([m, k], [1, m]) : Layout.Contiguous(m, k);
+            var bl = transB ? new Layout([k, n], [1, k]) : Layout.Contiguous(k, n);
+            void Once() => dev.MatMul(da, al, db, bl, dc);
+            string kernel = dev is IlgpuBackend g ? (g.UseRegisterTiledGemm(m, n, 1) ? "register-tiled 8x8/thread" : "simple 4x4/thread") : "backend";
+            Console.WriteLine($"device: {backend.Description}; gemm kernel: {kernel}");
+            if (check)
+            {
+                Once();
+                var got = new float[c.Length];
+                dev.Download(dc, 0, got, 0, got.Length);
+                Sgemm.Multiply(transA, transB, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, false, Environment.ProcessorCount);
+                double worst = 0, scale = 0;
+                for (int i = 0; i < c.Length; i++)
+                {
+                    worst = Math.Max(worst, Math.Abs(got[i] - c[i]));
+                    scale = Math.Max(scale, Math.Abs(c[i]));
+                }
+                double rel = worst / Math.Max(scale, 1e-30);
+                bool ok = rel <= 1e-4 && !double.IsNaN(worst);
+                Console.WriteLine($"check vs CPU sgemm: max |diff| {worst:E2}, max |c| {scale:F3}, relative {rel:E2}: {(ok ? "PASS" : "FAIL")}");
+                if (!ok) return 1;
+            }
+            (samples, reps) = Measure(Once, backend.Synchronize, flop, seconds);
+            Console.WriteLine($"sgemm {shape} backend={dev.Name}: " +
+                $"{samples.Count} samples of {reps} calls, min {samples[0]:F1}, max {samples[^1]:F1} GFLOP/s");
+        }
+        double median = samples[samples.Count / 2];
+        if (m == 1) Console.WriteLine($"GB/s (B matrix stream): {median / 2.0 * 4.0:F1}");
+        Console.WriteLine($"GFLOP/s: {(median < 1 ? median.ToString("F4", System.Globalization.CultureInfo.InvariantCulture) : median.ToString("F1", System.Globalization.CultureInfo.InvariantCulture))}");
+        return 0;
+    }
+
+    // Warms up (JIT tiers, kernel compilation, pack buffers, worker threads), sizes one sample to about 0.1 s, then takes
+    // samples for at least `seconds` (and at least 5); each sample ends with `sync`, so queued device work is counted.
+    private static (List<double> Sorted, int Reps) Measure(Action once, Action sync, double flop, float seconds)
+    {
         var sw = Stopwatch.StartNew();
         int reps = 0;
-        do { Once(); reps++; } while (sw.Elapsed.TotalSeconds < 0.1);
+        do { once(); sync(); reps++; } while (sw.Elapsed.TotalSeconds < 0.1);
         sw.Restart();
         reps = 0;
-        do { Once(); reps++; } while (sw.Elapsed.TotalSeconds < 0.1);
+        do { once(); reps++; } while (sw.Elapsed.TotalSeconds < 0.1 && reps < 1_000_000);
+        sync();
+        double first = sw.Elapsed.TotalSeconds;
+        // Launches may have been queued faster than they ran: rescale the count to the time the work really took.
+        if (first > 0.2) reps = Math.Max(1, (int)(reps * 0.1 / first));
 
-        double flop = 2.0 * m * n * k;
         var samples = new List<double>();
         var total = Stopwatch.StartNew();
         while (total.Elapsed.TotalSeconds < seconds || samples.Count < 5)
         {
             long t0 = Stopwatch.GetTimestamp();
-            for (int r = 0; r < reps; r++) Once();
+            for (int r = 0; r < reps; r++) once();
+            sync();
             double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             samples.Add(flop * reps / s / 1e9);
         }
         samples.Sort();
-        double median = samples[samples.Count / 2];
-        string isa = Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
-        Console.WriteLine($"sgemm M={m} K={k} N={n} A={(transA ? "KxM" : "MxK")} B={(transB ? "NxK" : "KxN")} threads={threads} kernels={isa}: " +
-            $"{samples.Count} samples of {reps} calls, min {samples[0]:F1}, max {samples[^1]:F1} GFLOP/s");
-        if (m == 1) Console.WriteLine($"GB/s (B matrix stream): {median / 2.0 * 4.0:F1}");
-        Console.WriteLine($"GFLOP/s: {median:F1}");
-        return 0;
+        return (samples, reps);
     }
 }

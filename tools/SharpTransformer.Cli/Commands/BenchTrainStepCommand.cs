@@ -7,7 +7,10 @@ using SharpTransformer.Training;
 
 namespace SharpTransformer.Cli.Commands;
 
-/// <summary>sharpt bench train-step: one GPT-2 training step (forward, backward, AdamW) with random weights; prints ms/step.</summary>
+/// <summary>
+/// sharpt bench train-step: one GPT-2 training step (forward, backward, AdamW) with random weights on <c>--backend</c>
+/// (default cpu); prints ms/step. Each step ends by reading the loss, which waits for a device's queued kernels.
+/// </summary>
 internal static class BenchTrainStepCommand
 {
     public static int Run(Args args)
@@ -15,17 +18,19 @@ internal static class BenchTrainStepCommand
         string model = args.String("model") ?? "gpt2";
         int batch = args.Int("batch", 4), seq = args.Int("seq", 64), steps = args.Int("steps", 10), threads = args.Int("threads", 0);
         int warmup = args.Int("warmup", 2);
+        using var backend = BenchBackend.FromArgs(args);
         args.RejectUnknown();
         var config = ModelConfigs.Gpt2(model);
         if (threads > 0) CpuBackend.Default.Threads = threads;
         if (seq > config.ContextLength) throw new CliException($"--seq {seq} exceeds the context length {config.ContextLength}.");
         var net = new Gpt2(config);
+        net.To(backend.Backend);
         var opt = new AdamW(net.Parameters(), new AdamWOptions(6e-4f, 0.9f, 0.95f, 1e-8f, 0.1f));
         var g = new Generator(1);
-        var ids = Tensor.FromArray(Enumerable.Range(0, batch * seq).Select(_ => g.NextInt(config.VocabSize)).ToArray(), batch, seq);
-        var targets = Tensor.FromArray(Enumerable.Range(0, batch * seq).Select(_ => g.NextInt(config.VocabSize)).ToArray(), batch, seq);
+        var ids = Tensor.FromArray(Enumerable.Range(0, batch * seq).Select(_ => g.NextInt(config.VocabSize)).ToArray(), batch, seq).To(backend.Backend);
+        var targets = Tensor.FromArray(Enumerable.Range(0, batch * seq).Select(_ => g.NextInt(config.VocabSize)).ToArray(), batch, seq).To(backend.Backend);
         double flops = TrainingFlops(config, net.ParameterCount(), batch, seq);
-        Console.WriteLine($"{model}: {net.ParameterCount():N0} parameters, batch {batch}, seq {seq}, {CpuBackend.Default.Threads} thread(s), {flops / 1e9:F1} GFLOP/step");
+        Console.WriteLine($"{model}: {net.ParameterCount():N0} parameters, batch {batch}, seq {seq}, {backend.Description}, {flops / 1e9:F1} GFLOP/step");
         var times = new List<double>();
         for (int s = 0; s < warmup + steps; s++)
         {
@@ -37,7 +42,7 @@ internal static class BenchTrainStepCommand
                 opt.ZeroGrad();
                 l.Backward();
                 opt.Step();
-                loss = l.Item();
+                loss = l.Item();                // a host read: waits for the step's kernels on a device
             }
             sw.Stop();
             if (s >= warmup)
