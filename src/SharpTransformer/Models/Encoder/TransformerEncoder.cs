@@ -26,15 +26,7 @@ public sealed class TransformerEncoder : Module, ITextEncoder
             FeedForwardKind.Gelu, NormKind.LayerNorm, 1e-5f);
         Blocks = RegisterModule("blocks", new ModuleList<TransformerBlock>(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(opts, g))));
         Norm = RegisterModule("norm", new LayerNorm(c, 1e-5f));
-        float residual = 0.02f / MathF.Sqrt(2f * config.Layers);
-        using var _ = TensorScope.Suspend();
-        foreach (var b in Blocks.Items)
-            foreach (var lin in new[] { b.Attention.Qkv, b.Attention.Proj, b.Mlp.Up, b.Mlp.Down })
-            {
-                float std = lin == b.Attention.Proj || lin == b.Mlp.Down ? residual : 0.02f;
-                lin.Weight.CopyFrom(Tensor.RandN(lin.Weight.Shape.ToArray(), g, 0f, std));
-                lin.Bias?.CopyFrom(Tensor.Zeros(lin.Bias.Shape));
-            }
+        GptInit.Apply(Blocks.Items, config.Layers, g);
     }
 
     /// <summary>The configuration.</summary>

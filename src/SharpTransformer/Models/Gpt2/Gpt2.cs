@@ -39,20 +39,7 @@ public sealed class Gpt2 : Module, IDecoderBackbone
     /// <summary>Final LayerNorm.</summary>
     public LayerNorm LnF { get; }
 
-    private void InitWeights(Generator g)
-    {
-        float residual = 0.02f / MathF.Sqrt(2f * Config.Layers);
-        using var _ = TensorScope.Suspend();
-        foreach (var b in Blocks.Items)
-        {
-            foreach (var lin in new[] { b.Attention.Qkv, b.Attention.Proj, b.Mlp.Up, b.Mlp.Down })
-            {
-                float std = lin == b.Attention.Proj || lin == b.Mlp.Down ? residual : 0.02f;
-                lin.Weight.CopyFrom(Tensor.RandN(lin.Weight.Shape.ToArray(), g, 0f, std));
-                lin.Bias?.CopyFrom(Tensor.Zeros(lin.Bias.Shape));
-            }
-        }
-    }
+    private void InitWeights(Generator g) => GptInit.Apply(Blocks.Items, Config.Layers, g);
 
     /// <inheritdoc/>
     public int VocabSize => Config.VocabSize;
