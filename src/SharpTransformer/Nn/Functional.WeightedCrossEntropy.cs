@@ -22,14 +22,7 @@ public static partial class Functional
         Reduction reduction = Reduction.Mean)
     {
         if (weight is null) return CrossEntropy(logits, targets, ignoreIndex, labelSmoothing, reduction);
-        logits.RequireFloat("cross_entropy");
-        weight.RequireFloat("cross_entropy weight");
-        if (targets.DType != DType.Int32) throw new ArgumentException($"cross_entropy: targets must be Int32 class ids, got {targets.DType} {targets.ShapeString}.");
-        if (labelSmoothing < 0f || labelSmoothing > 1f) throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "cross_entropy: label smoothing must be in [0, 1].");
-        int classes = logits.Size(-1);
-        int rows = Rows(logits, classes);
-        if (targets.Count != rows || !logits.Shape[..^1].SequenceEqual(targets.Shape))
-            throw new ArgumentException($"cross_entropy: targets {targets.ShapeString} do not match logits {logits.ShapeString} (expected {Layout.Format(logits.Shape[..^1])}).");
+        var (classes, rows) = CheckCrossEntropy(logits, targets, weight, labelSmoothing);
         if (weight.Rank != 1 || weight.Size(0) != classes)
             throw new ArgumentException($"cross_entropy: weight {weight.ShapeString} must be ({classes}), one per class of logits {logits.ShapeString}.");
 

@@ -118,13 +118,7 @@ public static partial class Functional
     public static Tensor CrossEntropy(Tensor logits, Tensor targets, int ignoreIndex = -100, float labelSmoothing = 0f,
         Reduction reduction = Reduction.Mean)
     {
-        logits.RequireFloat("cross_entropy");
-        if (targets.DType != DType.Int32) throw new ArgumentException($"cross_entropy: targets must be Int32 class ids, got {targets.DType} {targets.ShapeString}.");
-        if (labelSmoothing < 0f || labelSmoothing > 1f) throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "cross_entropy: label smoothing must be in [0, 1].");
-        int classes = logits.Size(-1);
-        int rows = Rows(logits, classes);
-        if (targets.Count != rows || !logits.Shape[..^1].SequenceEqual(targets.Shape))
-            throw new ArgumentException($"cross_entropy: targets {targets.ShapeString} do not match logits {logits.ShapeString} (expected {Layout.Format(logits.Shape[..^1])}).");
+        var (classes, rows) = CheckCrossEntropy(logits, targets, null, labelSmoothing);
         var lc = logits.Dense();
         var tc = targets.Dense();
         var b = logits.Backend;
@@ -169,6 +163,20 @@ public static partial class Functional
             g.Backend.CrossEntropyBackward(lc.Storage, tc.Storage, lse.Storage, dRow.Storage, scale.Storage, rows, classes, ignoreIndex, labelSmoothing, dl.Storage);
             return [dl];
         });
+    }
+
+    // The arguments of both cross-entropies: float logits (..., C) (and weight), Int32 targets (...), smoothing in [0, 1].
+    private static (int Classes, int Rows) CheckCrossEntropy(Tensor logits, Tensor targets, Tensor? weight, float labelSmoothing)
+    {
+        logits.RequireFloat("cross_entropy");
+        weight?.RequireFloat("cross_entropy weight");
+        if (targets.DType != DType.Int32) throw new ArgumentException($"cross_entropy: targets must be Int32 class ids, got {targets.DType} {targets.ShapeString}.");
+        if (labelSmoothing < 0f || labelSmoothing > 1f) throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "cross_entropy: label smoothing must be in [0, 1].");
+        int classes = logits.Size(-1);
+        int rows = Rows(logits, classes);
+        if (targets.Count != rows || !logits.Shape[..^1].SequenceEqual(targets.Shape))
+            throw new ArgumentException($"cross_entropy: targets {targets.ShapeString} do not match logits {logits.ShapeString} (expected {Layout.Format(logits.Shape[..^1])}).");
+        return (classes, rows);
     }
 
     // Sum of all elements as a rank-0 tensor, without autograd.

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SharpTransformer.Autograd;
 using SharpTransformer.Data;
 using SharpTransformer.Models;
@@ -65,36 +64,32 @@ public sealed record TrainingResult(int Steps, float FinalTrainLoss, float Final
 /// </summary>
 public sealed class LanguageModelTrainer
 {
-    private readonly Module _module;
     private readonly ICausalLanguageModel _model;
+    private readonly TrainingLoop _loop;
 
     /// <summary>Creates a trainer for a model that is both a <see cref="Module"/> and an <see cref="ICausalLanguageModel"/>.</summary>
     public LanguageModelTrainer(ICausalLanguageModel model, TrainerOptions options)
     {
         _model = model;
-        _module = model as Module ?? throw new ArgumentException("LanguageModelTrainer: the model must be a Module.", nameof(model));
-        Options = options;
-        Optimizer = new AdamW(_module.Parameters(), new AdamWOptions(options.LearningRate, options.Beta1, options.Beta2, 1e-8f, options.WeightDecay));
-        Schedule = new WarmupDecaySchedule(options.LearningRate, options.WarmupSteps, options.Steps, options.MinLearningRate, options.Decay);
-        Sampling = new Generator(options.Seed);
+        _loop = new TrainingLoop(model, options, nameof(LanguageModelTrainer));
     }
 
     /// <summary>The settings.</summary>
-    public TrainerOptions Options { get; }
+    public TrainerOptions Options => _loop.Options;
     /// <summary>The optimizer (its state goes into checkpoints).</summary>
-    public AdamW Optimizer { get; }
+    public AdamW Optimizer => _loop.Optimizer;
     /// <summary>The learning-rate schedule.</summary>
-    public ILearningRateSchedule Schedule { get; }
+    public ILearningRateSchedule Schedule => _loop.Schedule;
     /// <summary>The batch-sampling generator (its state goes into checkpoints).</summary>
-    public Generator Sampling { get; }
+    public Generator Sampling => _loop.Sampling;
     /// <summary>Steps done so far (continues after a resume).</summary>
-    public int Step { get; set; }
+    public int Step { get => _loop.Step; set => _loop.Step = value; }
 
     /// <summary>Called after an evaluation that improved the best validation loss (e.g. to save a checkpoint).</summary>
-    public Action<int, float>? OnBest { get; set; }
+    public Action<int, float>? OnBest { get => _loop.OnBest; set => _loop.OnBest = value; }
 
     /// <summary>Called after every evaluation with the step and validation loss (e.g. to save the latest checkpoint).</summary>
-    public Action<int, float>? OnEvaluation { get; set; }
+    public Action<int, float>? OnEvaluation { get => _loop.OnEvaluation; set => _loop.OnEvaluation = value; }
 
     /// <summary>
     /// Runs until <see cref="TrainerOptions.Steps"/> steps are done (or <paramref name="untilStep"/>, to stop early and resume later
@@ -104,67 +99,25 @@ public sealed class LanguageModelTrainer
         CancellationToken cancellation = default, int? untilStep = null)
     {
         var o = Options;
-        var sw = Stopwatch.StartNew();
-        float best = float.PositiveInfinity, lastVal = float.NaN, lastLoss = float.NaN;
-        int badEvals = 0;
-        long tokens = 0;
-        _module.Train();
-        var reason = StopReason.Completed;
-        int last = Math.Min(o.Steps, untilStep ?? o.Steps);
-        while (Step < last)
+        return _loop.Run(Math.Min(o.Steps, untilStep ?? o.Steps), () =>
         {
-            if (cancellation.IsCancellationRequested) { reason = StopReason.Cancelled; break; }
-            float lr = Schedule.At(Step);
-            Optimizer.LearningRate = lr;
-            Optimizer.ZeroGrad();
-            float lossSum = 0f;
-            for (int micro = 0; micro < o.GradAccumulation; micro++)
-            {
-                using var scope = TensorScope.Begin();
-                var (x, y) = OnModelBackend(train.RandomBatch(o.BatchSize, Sampling));
-                var logits = _model.Forward(x);                                       // (B, T, V)
-                var loss = Functional.CrossEntropy(logits, y);
-                float lv = loss.Item();
-                if (!float.IsFinite(lv))
-                    throw new ArithmeticException($"Training stopped at step {Step}: the loss is {lv}. No update was applied; the last checkpoint is intact. Lower the learning rate or check the data.");
-                (o.GradAccumulation == 1 ? loss : loss.Mul(1f / o.GradAccumulation)).Backward();
-                lossSum += lv;
-                tokens += (long)o.BatchSize * train.BlockSize;
-            }
-            if (o.GradClip > 0f) GradientClipping.ClipGradNorm(_module.Parameters(), o.GradClip);
-            Optimizer.Step();
-            Step++;
-            lastLoss = lossSum / o.GradAccumulation;
-            bool eval = validation is not null && ((o.EvalInterval > 0 && Step % o.EvalInterval == 0) || Step == o.Steps);
-            float? val = null;
-            if (eval)
-            {
-                lastVal = Evaluate(validation!, o.EvalBatches, o.BatchSize);
-                val = lastVal;
-                OnEvaluation?.Invoke(Step, lastVal);
-                if (lastVal < best) { best = lastVal; badEvals = 0; OnBest?.Invoke(Step, lastVal); }
-                else if (o.Patience > 0 && ++badEvals >= o.Patience) reason = StopReason.EarlyStopped;
-                _module.Train();
-            }
-            progress?.Report(new TrainingProgress(Step, o.Steps, lastLoss, val, lr, sw.Elapsed, tokens / Math.Max(1e-9, sw.Elapsed.TotalSeconds)));
-            if (reason == StopReason.EarlyStopped) break;
-        }
-        return new TrainingResult(Step, lastLoss, lastVal, best, reason, sw.Elapsed);
+            var (x, y) = OnModelBackend(train.RandomBatch(o.BatchSize, Sampling));
+            var logits = _model.Forward(x);                                           // (B, T, V)
+            return (Functional.CrossEntropy(logits, y), (long)o.BatchSize * train.BlockSize);
+        }, validation is null ? null : () => Evaluate(validation, o.EvalBatches, o.BatchSize), "; the last checkpoint is intact",
+            progress, cancellation);
     }
 
     // Batches are built on the host; they go to the backend of the model's parameters (after model.To(backend)).
     private (Tensor X, Tensor Y) OnModelBackend((Tensor X, Tensor Y) batch)
-    {
-        var p = _module.Parameters().FirstOrDefault();
-        return p is null ? batch : (batch.X.To(p.Backend), batch.Y.To(p.Backend));
-    }
+        => _loop.Backend is { } b ? (batch.X.To(b), batch.Y.To(b)) : batch;
 
     /// <summary>
     /// Mean loss over <paramref name="batches"/> batches of consecutive windows spread evenly over the dataset (deterministic).
     /// </summary>
     public float Evaluate(TokenWindowDataset data, int batches, int batchSize)
     {
-        _module.Eval();
+        _loop.Module.Eval();
         using var _ = GradMode.NoGrad();
         double sum = 0;
         int n = 0;

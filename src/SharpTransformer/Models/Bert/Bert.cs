@@ -97,7 +97,6 @@ public sealed class Bert : Module, ITextEncoder, IEncoderTaskModel
     public IReadOnlyList<HfBinding> HfBindings(string prefix)
     {
         int c = Config.HiddenSize;
-        bool distil = Config.Kind == EncoderKind.DistilBert;
         var r = new List<HfBinding>
         {
             new(prefix + "embeddings.word_embeddings.weight", Embeddings.Word.Weight),
@@ -105,33 +104,30 @@ public sealed class Bert : Module, ITextEncoder, IEncoderTaskModel
         };
         if (Embeddings.TokenType is not null) r.Add(new(prefix + "embeddings.token_type_embeddings.weight", Embeddings.TokenType.Weight));
         Norm(r, prefix + "embeddings.LayerNorm", Embeddings.Norm);
+        var n = Config.Kind == EncoderKind.DistilBert ? LayerNames.DistilBert : LayerNames.Bert;
         for (int i = 0; i < Layers.Count; i++)
         {
             var l = Layers[i];
-            var qkv = l.Attention.Qkv;
-            if (distil)
-            {
-                string p = $"{prefix}transformer.layer.{i}.";
-                Split(r, p + "attention.q_lin", p + "attention.k_lin", p + "attention.v_lin", qkv, c);
-                Dense(r, p + "attention.out_lin", l.Attention.Proj);
-                Norm(r, p + "sa_layer_norm", l.AttentionNorm);
-                Dense(r, p + "ffn.lin1", l.Mlp.Up);
-                Dense(r, p + "ffn.lin2", l.Mlp.Down);
-                Norm(r, p + "output_layer_norm", l.OutputNorm);
-            }
-            else
-            {
-                string p = $"{prefix}encoder.layer.{i}.";
-                Split(r, p + "attention.self.query", p + "attention.self.key", p + "attention.self.value", qkv, c);
-                Dense(r, p + "attention.output.dense", l.Attention.Proj);
-                Norm(r, p + "attention.output.LayerNorm", l.AttentionNorm);
-                Dense(r, p + "intermediate.dense", l.Mlp.Up);
-                Dense(r, p + "output.dense", l.Mlp.Down);
-                Norm(r, p + "output.LayerNorm", l.OutputNorm);
-            }
+            string p = $"{prefix}{n.Layer}.{i}.";
+            Split(r, p + n.Query, p + n.Key, p + n.Value, l.Attention.Qkv, c);
+            Dense(r, p + n.AttentionOutput, l.Attention.Proj);
+            Norm(r, p + n.AttentionNorm, l.AttentionNorm);
+            Dense(r, p + n.Up, l.Mlp.Up);
+            Dense(r, p + n.Down, l.Mlp.Down);
+            Norm(r, p + n.OutputNorm, l.OutputNorm);
         }
         if (Pooler is not null) Dense(r, prefix + "pooler.dense", Pooler);
         return r;
+    }
+
+    // Hugging Face names of a layer's tensors (after "<prefix><Layer>.<i>."): BERT and RoBERTa share one layout, DistilBERT has its own.
+    private sealed record LayerNames(string Layer, string Query, string Key, string Value, string AttentionOutput, string AttentionNorm,
+        string Up, string Down, string OutputNorm)
+    {
+        public static readonly LayerNames Bert = new("encoder.layer", "attention.self.query", "attention.self.key", "attention.self.value",
+            "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm");
+        public static readonly LayerNames DistilBert = new("transformer.layer", "attention.q_lin", "attention.k_lin", "attention.v_lin",
+            "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm");
     }
 
     private static void Split(List<HfBinding> r, string q, string k, string v, Linear qkv, int c)

@@ -1,7 +1,6 @@
-using SharpTransformer.IO.HuggingFace;
-using SharpTransformer.Nn;
-using SharpTransformer.Tensors;
 using SharpTransformer.Data;
+using SharpTransformer.IO.HuggingFace;
+using SharpTransformer.Tensors;
 
 namespace SharpTransformer.Models.Bert;
 
@@ -16,7 +15,7 @@ public sealed class BertForMaskedLM : EncoderTaskModel, IMaskedLmModel
 
     private BertForMaskedLM(BertConfig config, Generator g) : base(config, g)
     {
-        Mlm = RegisterModule("mlm", new MaskedLmHead(config, g));
+        Mlm = RegisterMaskedLmHead(g);
         InitWeights(g);
     }
 
@@ -28,11 +27,11 @@ public sealed class BertForMaskedLM : EncoderTaskModel, IMaskedLmModel
 
     /// <summary>Int32 ids (B, T) → logits (B, T, V).</summary>
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null) =>
-        Mlm.Forward(Encoder.Encode(inputIds, attentionMask, tokenTypeIds).LastHiddenState, Encoder.Embeddings.Word.Weight);
+        MaskedLmLogits(Mlm, Encoder.Encode(inputIds, attentionMask, tokenTypeIds).LastHiddenState);
 
     /// <summary>Masked-LM cross-entropy over the labels (B, T) that are not -100.</summary>
     public Tensor Loss(Tensor inputIds, Tensor labels, Tensor? attentionMask = null, Tensor? tokenTypeIds = null) =>
-        Functional.CrossEntropy(Forward(inputIds, attentionMask, tokenTypeIds), labels, ignoreIndex: MaskedLmCollator.IgnoreIndex);
+        MaskedLmLoss(Forward(inputIds, attentionMask, tokenTypeIds), labels);
 
     /// <inheritdoc/>
     public Tensor Loss(MaskedLmBatch batch) => Loss(batch.InputIds, batch.Labels, batch.AttentionMask, batch.TokenTypeIds);
@@ -41,7 +40,7 @@ public sealed class BertForMaskedLM : EncoderTaskModel, IMaskedLmModel
     public override IReadOnlyDictionary<string, Tensor> Outputs(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
     {
         var h = Encoder.Encode(inputIds, attentionMask, tokenTypeIds).LastHiddenState;
-        return new Dictionary<string, Tensor> { ["last_hidden_state"] = h, ["mlm_logits"] = Mlm.Forward(h, Encoder.Embeddings.Word.Weight) };
+        return new Dictionary<string, Tensor> { ["last_hidden_state"] = h, ["mlm_logits"] = MaskedLmLogits(Mlm, h) };
     }
 
     /// <inheritdoc/>

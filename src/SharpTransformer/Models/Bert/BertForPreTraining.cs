@@ -1,7 +1,7 @@
+using SharpTransformer.Data;
 using SharpTransformer.IO.HuggingFace;
 using SharpTransformer.Nn;
 using SharpTransformer.Tensors;
-using SharpTransformer.Data;
 
 namespace SharpTransformer.Models.Bert;
 
@@ -16,7 +16,7 @@ public sealed class BertForPreTraining : EncoderTaskModel, IMaskedLmModel
 
     private BertForPreTraining(BertConfig config, Generator g) : base(config, g)
     {
-        Mlm = RegisterModule("mlm", new MaskedLmHead(config, g));
+        Mlm = RegisterMaskedLmHead(g);
         Nsp = RegisterModule("nsp", new Linear(config.HiddenSize, 2, true, g));
         InitWeights(g);
     }
@@ -33,7 +33,7 @@ public sealed class BertForPreTraining : EncoderTaskModel, IMaskedLmModel
     public (Tensor MlmLogits, Tensor NspLogits) Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
     {
         var o = Encoder.Encode(inputIds, attentionMask, tokenTypeIds);
-        return (Mlm.Forward(o.LastHiddenState, Encoder.Embeddings.Word.Weight), Nsp.Forward(o.PooledOutput!));
+        return (MaskedLmLogits(Mlm, o.LastHiddenState), Nsp.Forward(o.PooledOutput!));
     }
 
     /// <summary>
@@ -43,7 +43,7 @@ public sealed class BertForPreTraining : EncoderTaskModel, IMaskedLmModel
     public Tensor Loss(Tensor inputIds, Tensor labels, Tensor? nextSentenceLabels = null, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
     {
         var (mlm, nsp) = Forward(inputIds, attentionMask, tokenTypeIds);
-        var loss = Functional.CrossEntropy(mlm, labels, ignoreIndex: MaskedLmCollator.IgnoreIndex);
+        var loss = MaskedLmLoss(mlm, labels);
         return nextSentenceLabels is null ? loss : loss.Add(Functional.CrossEntropy(nsp, nextSentenceLabels));
     }
 
@@ -58,7 +58,7 @@ public sealed class BertForPreTraining : EncoderTaskModel, IMaskedLmModel
         {
             ["last_hidden_state"] = o.LastHiddenState,
             ["pooler_output"] = o.PooledOutput!,
-            ["mlm_logits"] = Mlm.Forward(o.LastHiddenState, Encoder.Embeddings.Word.Weight),
+            ["mlm_logits"] = MaskedLmLogits(Mlm, o.LastHiddenState),
             ["nsp_logits"] = Nsp.Forward(o.PooledOutput!),
         };
     }

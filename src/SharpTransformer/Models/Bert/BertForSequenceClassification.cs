@@ -7,14 +7,12 @@ namespace SharpTransformer.Models.Bert;
 /// <summary>BERT sequence classifier (Hugging Face <c>BertForSequenceClassification</c>): dropout + <c>classifier</c> on the pooled output.</summary>
 public sealed class BertForSequenceClassification : EncoderSequenceClassifier
 {
-    private readonly Dropout? _dropout;
-
     /// <summary>Builds a randomly initialised model with <see cref="BertConfig.NumLabels"/> classes.</summary>
     public BertForSequenceClassification(BertConfig config, ulong seed = 1337) : this(config with { Pooler = true }, new Generator(seed)) { }
 
     private BertForSequenceClassification(BertConfig config, Generator g) : base(config, g)
     {
-        if (ClassifierDropoutP > 0f) _dropout = RegisterModule("dropout", new Dropout(ClassifierDropoutP, g));
+        RegisterDropout(g);
         Classifier = RegisterModule("classifier", new Linear(config.HiddenSize, config.NumLabels, true, g));
         InitWeights(g);
     }
@@ -25,16 +23,10 @@ public sealed class BertForSequenceClassification : EncoderSequenceClassifier
     /// <inheritdoc/>
     protected override Tensor Classify(EncoderOutput encoded)
     {
-        var x = encoded.PooledOutput!;                                         // (B, C)
-        if (_dropout is not null) x = _dropout.Forward(x);
+        var x = ApplyDropout(encoded.PooledOutput!);                           // (B, C)
         return Classifier.Forward(x);                                          // (B, labels)
     }
 
     /// <inheritdoc/>
-    protected override IEnumerable<HfBinding> HeadBindings()
-    {
-        var r = new List<HfBinding>();
-        Bert.Dense(r, "classifier", Classifier);
-        return r;
-    }
+    protected override IEnumerable<HfBinding> HeadBindings() => DenseBindings(("classifier", Classifier));
 }

@@ -10,22 +10,15 @@ namespace SharpTransformer.Models.Bert;
 /// </summary>
 public sealed class DistilBertForSequenceClassification : EncoderSequenceClassifier
 {
-    private readonly Dropout? _dropout;
-
     /// <summary>Builds a randomly initialised model; the configuration must be of kind <see cref="EncoderKind.DistilBert"/>.</summary>
-    public DistilBertForSequenceClassification(BertConfig config, ulong seed = 1337) : this(Check(config), new Generator(seed)) { }
+    public DistilBertForSequenceClassification(BertConfig config, ulong seed = 1337)
+        : this(RequireKind(config, EncoderKind.DistilBert, nameof(DistilBertForSequenceClassification)), new Generator(seed)) { }
 
     private DistilBertForSequenceClassification(BertConfig config, Generator g) : base(config, g)
     {
-        PreClassifier = RegisterModule("pre_classifier", new Linear(config.HiddenSize, config.HiddenSize, true, g));
-        if (ClassifierDropoutP > 0f) _dropout = RegisterModule("dropout", new Dropout(ClassifierDropoutP, g));
-        Classifier = RegisterModule("classifier", new Linear(config.HiddenSize, config.NumLabels, true, g));
+        (PreClassifier, Classifier) = RegisterTwoLayerHead("pre_classifier", "classifier", g);
         InitWeights(g);
     }
-
-    private static BertConfig Check(BertConfig c) => c.Kind == EncoderKind.DistilBert
-        ? c with { Pooler = false }
-        : throw new ArgumentException($"DistilBertForSequenceClassification: the configuration is of kind {c.Kind}, not DistilBert.");
 
     /// <summary>The dense layer before the classifier (C, C).</summary>
     public Linear PreClassifier { get; }
@@ -33,19 +26,9 @@ public sealed class DistilBertForSequenceClassification : EncoderSequenceClassif
     public Linear Classifier { get; }
 
     /// <inheritdoc/>
-    protected override Tensor Classify(EncoderOutput encoded)
-    {
-        var x = PreClassifier.Forward(encoded.LastHiddenState.Select(1, 0)).Relu(); // (B, C)
-        if (_dropout is not null) x = _dropout.Forward(x);
-        return Classifier.Forward(x);                                               // (B, labels)
-    }
+    protected override Tensor Classify(EncoderOutput encoded) =>
+        Classifier.Forward(ApplyDropout(PreClassifier.Forward(encoded.LastHiddenState.Select(1, 0)).Relu())); // (B, C) → (B, labels)
 
     /// <inheritdoc/>
-    protected override IEnumerable<HfBinding> HeadBindings()
-    {
-        var r = new List<HfBinding>();
-        Bert.Dense(r, "pre_classifier", PreClassifier);
-        Bert.Dense(r, "classifier", Classifier);
-        return r;
-    }
+    protected override IEnumerable<HfBinding> HeadBindings() => DenseBindings(("pre_classifier", PreClassifier), ("classifier", Classifier));
 }

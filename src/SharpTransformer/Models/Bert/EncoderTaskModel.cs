@@ -1,3 +1,4 @@
+using SharpTransformer.Data;
 using SharpTransformer.IO.HuggingFace;
 using SharpTransformer.Nn;
 using SharpTransformer.Tensors;
@@ -25,6 +26,16 @@ public abstract class EncoderTaskModel : Module, IEncoderTaskModel
 
     /// <summary>Applies BERT's initialisation to every parameter (call at the end of a derived constructor).</summary>
     protected void InitWeights(Generator g) => Bert.InitWeights(this, g);
+
+    /// <summary>Registers the masked-LM head (<c>mlm</c>) of the masked-LM and pretraining models.</summary>
+    private protected MaskedLmHead RegisterMaskedLmHead(Generator g) => RegisterModule("mlm", new MaskedLmHead(Config, g));
+
+    /// <summary>hidden (B, T, C) → masked-LM logits (B, T, V) through <paramref name="head"/>, its decoder tied to the word embeddings.</summary>
+    private protected Tensor MaskedLmLogits(MaskedLmHead head, Tensor hidden) => head.Forward(hidden, Encoder.Embeddings.Word.Weight);
+
+    /// <summary>Masked-LM cross-entropy of logits (B, T, V) over the labels (B, T) that are not -100.</summary>
+    private protected static Tensor MaskedLmLoss(Tensor logits, Tensor labels) =>
+        Functional.CrossEntropy(logits, labels, ignoreIndex: MaskedLmCollator.IgnoreIndex);
 
     /// <inheritdoc/>
     public abstract IReadOnlyDictionary<string, Tensor> Outputs(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null);
