@@ -77,3 +77,43 @@ public sealed class ClassifyCliTests : IDisposable
             SharptProcess.LastFigure(SharptProcess.Run("classify", "eval", "--checkpoint", ckpt, "--data", dev).Out, "accuracy"), 4);
     }
 }
+
+[Collection(nameof(CliTests))]
+public sealed class PretrainedClassifyCliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sharpt-hf-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    [Fact]
+    public void FineTunesAHuggingFaceBertFolderStartingFromItsWeights()
+    {
+        // bert-tiny (vocabulary of 1,000) with a vocab.txt made of SST-2's most frequent words.
+        string hf = Path.Combine(_dir, "bert-tiny");
+        Directory.CreateDirectory(hf);
+        foreach (var f in new[] { "config.json", "model.safetensors" }) File.Copy(Path.Combine(TestPaths.Fixtures, "bert-tiny", f), Path.Combine(hf, f));
+        var words = File.ReadLines(Path.Combine(TestPaths.Data, "sst2", "train.tsv")).Skip(1).Take(5000)
+            .SelectMany(l => l.Split('\t')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .GroupBy(w => w).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key).Take(995);
+        File.WriteAllLines(Path.Combine(hf, "vocab.txt"), ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", .. words]);
+        string train = Path.Combine(_dir, "train.tsv"), dev = Path.Combine(_dir, "dev.tsv"), ck = Path.Combine(_dir, "ck");
+        File.WriteAllLines(train, File.ReadLines(Path.Combine(TestPaths.Data, "sst2", "train.tsv")).Take(401));
+        File.WriteAllLines(dev, File.ReadLines(Path.Combine(TestPaths.Data, "sst2", "dev.tsv")).Take(101));
+
+        // A vanishing learning rate: the saved encoder must still hold the pretrained weights.
+        var (code, output, err) = SharptProcess.Run("classify", "train", "--train", train, "--dev", dev, "--out", ck, "--model", hf,
+            "--epochs", "1", "--lr", "1e-12", "--threads", "1");
+        Assert.True(code == 0, output + err);
+        Assert.Contains("hf-encoder", output);
+        Assert.Contains("pooling Pooler", output);
+        using var fixture = SharpTransformer.IO.SafeTensorsFile.Open(Path.Combine(hf, "model.safetensors"));
+        var expected = fixture.ReadFloats("bert.embeddings.word_embeddings.weight");
+        var saved = SharpTransformer.IO.Checkpoint.Load(Path.Combine(ck, "model.safetensors")).Tensors["model.body.embeddings.word.weight"].Data;
+        Assert.Equal(expected.Length, saved.Length);
+        for (int i = 0; i < expected.Length; i += 97) Assert.Equal(expected[i], saved[i], 4);
+
+        var ev = SharptProcess.Run("classify", "eval", "--checkpoint", ck, "--data", dev);
+        Assert.True(ev.ExitCode == 0, ev.Out + ev.Err);
+        Assert.Equal(SharptProcess.LastFigure(output, "accuracy"), SharptProcess.LastFigure(ev.Out, "accuracy"), 4);
+    }
+}

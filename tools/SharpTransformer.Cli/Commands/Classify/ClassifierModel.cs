@@ -45,6 +45,14 @@ internal sealed class ClassifierModel
                     _specialTokens = true;
                     break;
                 }
+            case "hf-encoder":
+                {
+                    // A pretrained BERT / DistilBERT / RoBERTa (config.json as Hugging Face writes it).
+                    var config = BertConfig.FromHuggingFaceJson(spec.EncoderConfigJson ?? throw new CliException("hf-encoder classifier without its config.json."));
+                    _seq = new SequenceClassifier(new Bert(config with { HiddenDropout = spec.Dropout }, seed), labels, spec.Pooling, spec.Dropout);
+                    _specialTokens = true;
+                    break;
+                }
             case "gpt2" or "prompt-gpt2":
                 {
                     var lm = new Gpt2(new Gpt2Config(VocabSize: spec.Vocab, ContextLength: spec.MaxLength, Layers: spec.Layers, Heads: spec.Heads,
@@ -67,6 +75,9 @@ internal sealed class ClassifierModel
     }
 
     public ClassifierSpec Spec { get; }
+
+    /// <summary>The sequence classifier (null for prompt-based classification).</summary>
+    public SequenceClassifier? Sequence => _seq;
     public Tokenizer Tokenizer { get; }
     public Module Module { get; }
 

@@ -5,7 +5,7 @@ namespace SharpTransformer.Cli.Commands.Classify;
 
 /// <summary>Everything needed to rebuild a trained classifier: stored as the checkpoint's config.</summary>
 internal sealed record ClassifierSpec(string Architecture, int Vocab, int Dim, int Layers, int Heads, int Hidden, int MaxLength,
-    PoolingKind Pooling, string[] Labels, float Dropout, string? Template = null, string[]? Verbalizers = null)
+    PoolingKind Pooling, string[] Labels, float Dropout, string? Template = null, string[]? Verbalizers = null, string? EncoderConfigJson = null)
 {
     public string ToJson() => JsonSerializer.Serialize(this);
 

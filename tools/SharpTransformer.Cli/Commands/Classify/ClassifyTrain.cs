@@ -2,6 +2,7 @@ using System.Diagnostics;
 using SharpTransformer.Backends.Cpu;
 using SharpTransformer.Data;
 using SharpTransformer.IO;
+using SharpTransformer.Models.Bert;
 using SharpTransformer.Models.Classification;
 using SharpTransformer.Nn;
 using SharpTransformer.Tensors;
@@ -22,9 +23,11 @@ internal static class ClassifyTrain
         float minutes = a.Float("max-minutes", 0f);
         int epochs = a.Int("epochs", minutes > 0 ? 1000 : 5), batch = a.Int("batch", 32), maxLen = a.Int("max-length", 64);
         int vocabSize = a.Int("vocab-size", 8000), threads = a.Int("threads", 0), seed = a.Int("seed", 1337), evalEvery = a.Int("eval-every", 0);
-        float lr = a.Float("lr", 1e-3f), wd = a.Float("weight-decay", 0.01f), warmup = a.Float("warmup", 0.05f), dropout = a.Float("dropout", 0.1f);
+        bool pretrained = PretrainedEncoder.IsFolder(model);
+        string? vocabFile = a.String("vocab");
+        float lr = a.Float("lr", pretrained ? 5e-5f : 1e-3f), wd = a.Float("weight-decay", 0.01f), warmup = a.Float("warmup", 0.05f), dropout = a.Float("dropout", 0.1f);
         float? headLr = a.String("head-lr") is null ? null : a.Float("head-lr", lr);
-        var (arch, dim, layers, heads, hidden, pooling) = ClassifierSpec.Preset(model);
+        var (arch, dim, layers, heads, hidden, pooling) = pretrained ? ("hf-encoder", 0, 0, 0, 0, PoolingKind.Cls) : ClassifierSpec.Preset(model);
         dim = a.Int("dim", dim); layers = a.Int("layers", layers); heads = a.Int("heads", heads); hidden = a.Int("hidden", 4 * dim);
         if (a.String("pooling") is { } pool) pooling = ParsePooling(pool);
         bool balanced = (a.String("class-weights") ?? "none") switch
@@ -42,15 +45,32 @@ internal static class ClassifyTrain
         if (labels.Length < 2) throw new CliException($"{trainPath}: found {labels.Length} label(s); a classifier needs at least 2.");
 
         Directory.CreateDirectory(outDir);
-        var wp = WordPieceTrainer.Train(train.Select(r => r.Text), new WordPieceTrainerOptions(vocabSize));
-        wp.Save(outDir);
-        string vocabPath = Path.Combine(outDir, "vocab.txt");
-        var tok = Tokenizer.FromFiles(vocabPath, null, lowercase: true);
-        string snapshot = TokenizerSnapshot.FromFiles(vocabPath, null, lowercase: true);
+        Tokenizer tok;
+        string snapshot;
+        string? encoderConfig = null;
+        if (pretrained)
+        {
+            // Fine-tune a Hugging Face BERT / DistilBERT / RoBERTa folder with its own vocabulary.
+            (tok, snapshot) = PretrainedEncoder.Tokenizer(model, vocabFile);
+            encoderConfig = PretrainedEncoder.ConfigJson(model);
+            var c = BertConfig.FromHuggingFaceJson(encoderConfig);
+            (dim, layers, heads, hidden) = (c.HiddenSize, c.Layers, c.Heads, c.IntermediateSize);
+            maxLen = Math.Min(maxLen, c.MaxSequenceLength);
+            if (a.String("pooling") is null) pooling = c.Pooler ? PoolingKind.Pooler : PoolingKind.Cls;
+        }
+        else
+        {
+            var wp = WordPieceTrainer.Train(train.Select(r => r.Text), new WordPieceTrainerOptions(vocabSize));
+            wp.Save(outDir);
+            string vocabPath = Path.Combine(outDir, "vocab.txt");
+            tok = Tokenizer.FromFiles(vocabPath, null, lowercase: true);
+            snapshot = TokenizerSnapshot.FromFiles(vocabPath, null, lowercase: true);
+        }
         var spec = new ClassifierSpec(arch, tok.VocabSize, dim, layers, heads, hidden, maxLen, pooling, labels, dropout,
             arch.StartsWith("prompt", StringComparison.Ordinal) ? "{text} . it was" : null,
-            arch.StartsWith("prompt", StringComparison.Ordinal) ? PromptVerbalizers(labels) : null);
+            arch.StartsWith("prompt", StringComparison.Ordinal) ? PromptVerbalizers(labels) : null, encoderConfig);
         var cm = new ClassifierModel(spec, tok, (ulong)seed);
+        if (pretrained) PretrainedEncoder.LoadInto(cm, model);
 
         int truncated = 0;
         (int[] Ids, int Label)[] Encode(TextClassificationDataset rows) => rows.Select(r =>
