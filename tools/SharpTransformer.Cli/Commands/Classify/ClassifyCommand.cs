@@ -12,7 +12,7 @@ internal static class ClassifyCommand
 
                   train    --train <tsv> --dev <tsv> --out <dir> [--model {string.Join("|", ClassifierSpec.Presets)}|<hugging-face-folder>]
                            [--max-minutes M] [--epochs N] [--batch B] [--lr LR] [--head-lr LR] [--max-length T]
-                           [--vocab-size V] [--pooling cls|mean|last-token|pooler] [--text-column sentence] [--label-column label]
+                           [--vocab-size V] [--eval-every STEPS (default: a quarter epoch)] [--pooling cls|mean|last-token|pooler] [--text-column sentence] [--label-column label]
                            [--class-weights balanced] [--threads T] [--seed S] [--vocab <vocab.txt|tokenizer.json>]
                            A Hugging Face BERT/DistilBERT/RoBERTa folder (config.json, model.safetensors, vocab) is fine-tuned
                            with its own tokenizer (default --lr 5e-5); presets train from scratch on a WordPiece vocabulary.

@@ -22,7 +22,7 @@ internal static class ClassifyTrain
         string textCol = a.String("text-column") ?? "sentence", labelCol = a.String("label-column") ?? "label";
         float minutes = a.Float("max-minutes", 0f);
         int epochs = a.Int("epochs", minutes > 0 ? 1000 : 5), batch = a.Int("batch", 32), maxLen = a.Int("max-length", 64);
-        int vocabSize = a.Int("vocab-size", 8000), threads = a.Int("threads", 0), seed = a.Int("seed", 1337), evalEvery = a.Int("eval-every", 0);
+        int vocabSize = a.Int("vocab-size", 8000), threads = a.Int("threads", 0), seed = a.Int("seed", 1337), evalEvery = a.Int("eval-every", -1);
         bool pretrained = PretrainedEncoder.IsFolder(model);
         string? vocabFile = a.String("vocab");
         float lr = a.Float("lr", pretrained ? 5e-5f : 1e-3f), wd = a.Float("weight-decay", 0.01f), warmup = a.Float("warmup", 0.05f), dropout = a.Float("dropout", 0.1f);
@@ -97,7 +97,7 @@ internal static class ClassifyTrain
         var options = new FineTuneOptions
         {
             Epochs = epochs, BatchSize = batch, LearningRate = lr, HeadLearningRate = headLr, WeightDecay = wd, WarmupFraction = warmup,
-            EvaluateEvery = evalEvery, Seed = seed,
+            EvaluateEvery = evalEvery >= 0 ? evalEvery : QuarterEpoch(trainSet.Length, batch), Seed = seed,
             MaxTime = minutes > 0 ? TimeSpan.FromSeconds(Math.Max(10, minutes * 60 - clock.Elapsed.TotalSeconds - EvalReserve(devSet.Length))) : null,
         };
         var tuner = new FineTuner<(int[] Ids, int Label)>(cm.Module, cm.HeadParameters, b =>
@@ -124,6 +124,9 @@ internal static class ClassifyTrain
         Console.WriteLine($"accuracy: {result.BestMetric:F4}");
         return 0;
     }
+
+    // Default evaluation interval: four times an epoch (at least every 100 steps apart).
+    internal static int QuarterEpoch(int rows, int batch) => Math.Max(100, (rows + batch - 1) / batch / 4);
 
     // Seconds kept for the last evaluation after the time limit.
     private static double EvalReserve(int devRows) => 2 + devRows / 2000.0;

@@ -16,7 +16,7 @@ internal static class NerTrain
         string trainPath = a.Required("train"), devPath = a.Required("dev"), outDir = a.Required("out");
         float minutes = a.Float("max-minutes", 0f);
         int epochs = a.Int("epochs", minutes > 0 ? 1000 : 20), batch = a.Int("batch", 32), threads = a.Int("threads", 0), seed = a.Int("seed", 1337);
-        int dim = a.Int("dim", 128), layers = a.Int("layers", 2), heads = a.Int("heads", 4), evalEvery = a.Int("eval-every", 0);
+        int dim = a.Int("dim", 128), layers = a.Int("layers", 2), heads = a.Int("heads", 4), evalEvery = a.Int("eval-every", -1);
         float lr = a.Float("lr", 2e-3f), dropout = a.Float("dropout", 0.2f), wordDropout = a.Float("word-dropout", 0.05f), warmup = a.Float("warmup", 0.03f);
         bool crf = !a.Flag("no-crf");
         a.RejectUnknown();
@@ -40,7 +40,7 @@ internal static class NerTrain
         var rng = new Random(seed);
         var options = new FineTuneOptions
         {
-            Epochs = epochs, BatchSize = batch, LearningRate = lr, WarmupFraction = warmup, EvaluateEvery = evalEvery, Seed = seed,
+            Epochs = epochs, BatchSize = batch, LearningRate = lr, WarmupFraction = warmup, EvaluateEvery = evalEvery >= 0 ? evalEvery : Classify.ClassifyTrain.QuarterEpoch(train.Count, batch), Seed = seed,
             WeightDecay = 0.01f, MaxGradNorm = 5f,
             MaxTime = minutes > 0 ? TimeSpan.FromSeconds(Math.Max(10, minutes * 60 - clock.Elapsed.TotalSeconds - 4 - dev.Count / 1500.0)) : null,
         };
