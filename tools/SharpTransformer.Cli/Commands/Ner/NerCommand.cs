@@ -11,7 +11,7 @@ internal static class NerCommand
                 sharpt ner <train|eval> [options]
 
                   train   --train <conll> --dev <conll> --out <dir> [--max-minutes M] [--epochs N] [--batch B] [--lr LR]
-                          [--dim C] [--layers L] [--heads H] [--dropout P] [--no-crf] [--eval-every STEPS] [--threads T] [--seed S]
+                          [--dim C] [--layers L] [--heads H] [--dropout P] [--no-crf] [--eval-every STEPS (default: half an epoch)] [--threads T] [--seed S]
                   eval    --checkpoint <dir> --data <conll>       prints a per-type report, then `entity-f1: <x>` last
                 """);
             return args.Length == 0 ? 2 : 0;

@@ -40,7 +40,7 @@ internal static class NerTrain
         var rng = new Random(seed);
         var options = new FineTuneOptions
         {
-            Epochs = epochs, BatchSize = batch, LearningRate = lr, WarmupFraction = warmup, EvaluateEvery = evalEvery >= 0 ? evalEvery : Classify.ClassifyTrain.QuarterEpoch(train.Count, batch), Seed = seed,
+            Epochs = epochs, BatchSize = batch, LearningRate = lr, WarmupFraction = warmup, EvaluateEvery = evalEvery >= 0 ? evalEvery : Math.Max(100, (train.Count + batch - 1) / batch / 2), Seed = seed,   // dev F1 twice an epoch
             WeightDecay = 0.01f, MaxGradNorm = 5f,
             MaxTime = minutes > 0 ? TimeSpan.FromSeconds(Math.Max(10, minutes * 60 - clock.Elapsed.TotalSeconds - 4 - dev.Count / 1500.0)) : null,
         };
