@@ -21,5 +21,5 @@ cp -r "$root/shared/Microsoft.NETCore.App/$ver" "$stage/dotnet/shared/Microsoft.
 mkdir -p "$out"
 rm -f "$out/sharpt-linux-x64.tar.xz"
 tar -C "$stage" -cf - app dotnet | xz -T2 -6 > "$out/sharpt-linux-x64.tar.xz"
-cp "$here/device.sh" "$here/device-sweep.sh" "$here/device-confirm.sh" "$here/torch_reference.py" "$out/"
+cp "$here"/device*.sh "$here/torch_reference.py" "$out/"
 echo "bundle: $out ($(du -sh "$out" | cut -f1)), runtime $ver, hostfxr $fxr"

@@ -28,6 +28,7 @@ public sealed partial class IlgpuBackend
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int>? _sumInto;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>? _gemm;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>? _gemmTiled;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>? _splitKReduce;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, int, int>? _gather;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, int, int>? _scatterAdd;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int>? _softmax;
@@ -75,6 +76,7 @@ public sealed partial class IlgpuBackend
         2 => _acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(RegisterTiledGemmKernels.Gemm<GemmTile2>),
         _ => throw new NotSupportedException($"{Name}: no register-tiled GEMM for groups of {GemmTile}x{GemmTile} threads."),
     };
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int> SplitKReduceK => _splitKReduce ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(RegisterTiledGemmKernels.SplitKReduce);
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, int, int> GatherK => _gather ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, int, int>(MiscKernels.Gather);
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, int, int> ScatterAddK => _scatterAdd ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, int, int>(MiscKernels.ScatterAdd);
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int> SoftmaxK => _softmax ??= _acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int>(RowKernels.Softmax);
@@ -110,6 +112,7 @@ public sealed partial class IlgpuBackend
         var tiled = typeof(RegisterTiledGemmKernels).GetMethod(nameof(RegisterTiledGemmKernels.Gemm))!;
         foreach (var tile in new[] { typeof(GemmTile16), typeof(GemmTile8), typeof(GemmTile4), typeof(GemmTile2) })
             list.Add((tiled.MakeGenericMethod(tile), true));
+        list.Add((typeof(RegisterTiledGemmKernels).GetMethod(nameof(RegisterTiledGemmKernels.SplitKReduce))!, false));
         return list;
     }
 

@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Runtime;
 using SharpTransformer.Backends;
 using SharpTransformer.Ilgpu.Kernels;
 using SharpTransformer.Tensors;
@@ -261,16 +262,113 @@ public sealed partial class IlgpuBackend
             if (gy > 65535) throw new NotSupportedException($"{Name}.MatMul: {m} rows exceed the grid limit ({65535 * tile}).");
             args.Batch = Strided.Create(al.Shape.AsSpan(0, r - 2), al.Strides[..(r - 2)], al.Offset, bl.Strides[..(r - 2)], bl.Offset);
             var kernel = tiled ? GemmTiledK : GemmK;
-            const int maxZ = 65535;
-            for (int z0 = 0; z0 < batch; z0 += maxZ)
+            int split = tiled ? GemmSplitK(m, n, k, batch) : 1;
+            IlgpuStorage? workspace = null;
+            if (split > 1)
             {
-                args.BatchStart = z0;
-                var config = new KernelConfig(new Index3D(gx, gy, Math.Min(maxZ, batch - z0)), new Index3D(T, T, 1),
-                    SharedMemoryConfig.RequestDynamic<float>(shared));
-                kernel(config, sa.F, sb.F, sy.F, args);
+                // Each slice writes its own partial matrix; SplitKReduce sums them (in slice order) into y afterwards.
+                args.SplitK = split;
+                args.KSlice = SliceLength(k, split, T / 2);
+                workspace = Temp(DType.Float32, checked(batch * split * m * n));
+            }
+            try
+            {
+                int maxZ = 65535 / split;
+                for (int z0 = 0; z0 < batch; z0 += maxZ)
+                {
+                    args.BatchStart = z0;
+                    var config = new KernelConfig(new Index3D(gx, gy, Math.Min(maxZ, batch - z0) * split), new Index3D(T, T, 1),
+                        SharedMemoryConfig.RequestDynamic<float>(shared));
+                    kernel(config, sa.F, sb.F, workspace is null ? sy.F : workspace.F, args);
+                }
+                if (workspace is not null) SplitKReduceK(batch * m * n, workspace.F, sy.F, m * n, split, accumulate ? 1 : 0);
+            }
+            finally
+            {
+                workspace?.Dispose();
             }
         }
     }
+
+    /// <summary>
+    /// The number of K slices (split-K) the register-tiled kernel uses for a product over <paramref name="batch"/>
+    /// matrices; 1 means no split, and products on the simple kernel always give 1. With
+    /// <see cref="IlgpuBackendOptions.GemmSplitK"/> = 0 a product splits only when it has fewer 8T × 8T tiles than 1.5 ×
+    /// the multiprocessors: the count then minimises a wave model, (waves of groups the device holds at once) / slices,
+    /// plus a small charge per slice for the partial matrices the second pass reads, among slices of at least 16 K steps
+    /// (at most 16 slices), taking the fewest slices within 5 % of the best.
+    /// </summary>
+    public int GemmSplitK(int m, int n, int k, int batch)
+    {
+        if (m <= 0 || n <= 0 || k <= 0 || batch <= 0 || !UseRegisterTiledGemm(m, n, batch)) return 1;
+        int T = GemmTile, tile = 8 * T, bk = T / 2;
+        int slices;
+        if (_options.GemmSplitK > 0) slices = _options.GemmSplitK;
+        else
+        {
+            long tiles = (long)((m + tile - 1) / tile) * ((n + tile - 1) / tile) * batch;
+            int sms = Math.Max(1, Multiprocessors);
+            if (2 * tiles >= 3L * sms) return 1;
+            long slots = (long)sms * RegisterTiledGroupsPerMultiprocessor;
+            int limit = Math.Min(16, k / (16 * bk));
+            var cost = new double[Math.Max(limit, 1) + 1];
+            double best = cost[1] = (tiles + slots - 1) / slots;
+            for (int s = 2; s <= limit; s++)
+            {
+                cost[s] = (double)((tiles * s + slots - 1) / slots) / s + (2 * s + 1) * 8.0 / k;
+                best = Math.Min(best, cost[s]);
+            }
+            slices = 1;
+            while (cost[slices] > 1.05 * best) slices++;
+        }
+        slices = Math.Min(slices, (k + bk - 1) / bk);
+        while (slices > 1 && (long)batch * slices * m * n > int.MaxValue) slices--;
+        if (slices <= 1) return 1;
+        // Slices are whole K steps; rounding the slice length up can leave fewer slices than asked for.
+        int length = SliceLength(k, slices, bk);
+        return (k + length - 1) / length;
+    }
+
+    // K per slice: K / slices rounded up to whole steps of bk.
+    private static int SliceLength(int k, int slices, int bk)
+    {
+        int length = (k + slices - 1) / slices;
+        return (length + bk - 1) / bk * bk;
+    }
+
+    /// <summary>The device's multiprocessors (streaming multiprocessors on CUDA), as split-K's rule counts them.</summary>
+    public int Multiprocessors => _acc.NumMultiprocessors;
+
+    /// <summary>
+    /// Register-tiled GEMM groups one multiprocessor holds at once, as the driver estimates it from the compiled kernel's
+    /// registers and shared memory (1 where the accelerator gives no estimate). Compiles the kernel on first use.
+    /// </summary>
+    public int RegisterTiledGroupsPerMultiprocessor
+    {
+        get
+        {
+            lock (_sync)
+            {
+                if (_tiledOccupancy == 0)
+                {
+                    int occupancy;
+                    try
+                    {
+                        int T = GemmTile;
+                        occupancy = _acc.EstimateMaxActiveGroupsPerMultiprocessor(GemmTiledK.GetKernel(), T * T, RegisterTiledGemmKernels.SharedFloats(T) * sizeof(float));
+                    }
+                    catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException)
+                    {
+                        occupancy = 1;
+                    }
+                    _tiledOccupancy = Math.Max(1, occupancy);
+                }
+                return _tiledOccupancy;
+            }
+        }
+    }
+
+    private int _tiledOccupancy;
 
     /// <summary>
     /// Whether an (M × K) @ (K × N) product over <paramref name="batch"/> matrices takes the register-tiled kernel

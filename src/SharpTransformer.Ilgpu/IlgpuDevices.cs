@@ -63,6 +63,13 @@ public sealed record IlgpuBackendOptions
     /// <summary>Which GEMM kernel matrix products use; <see cref="IlgpuGemmKernel.Auto"/> (the default) picks by size.</summary>
     public IlgpuGemmKernel GemmKernel { get; init; } = IlgpuGemmKernel.Auto;
 
+    /// <summary>
+    /// K slices of register-tiled products (split-K): 0 (the default) picks by size, only for products with fewer tiles
+    /// than 1.5 × the device's multiprocessors; 1 never splits; n ≥ 2 splits every register-tiled product into n slices
+    /// (fewer when K has fewer steps). The slices' partial products are summed in a second, deterministic pass.
+    /// </summary>
+    public int GemmSplitK { get; init; }
+
     /// <summary>Threads per warp of the CPU accelerator (ILGPU requires a power of two, at least 2).</summary>
     public int CpuThreadsPerWarp { get; init; } = 4;
 

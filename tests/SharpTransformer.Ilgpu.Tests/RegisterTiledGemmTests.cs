@@ -46,6 +46,76 @@ public sealed class RegisterTiledGemmTests(ITestOutputHelper output)
             }
     }
 
+    // Split-K forced by the option: K slices whose lengths do not divide K (the last slice is short), every transpose, a
+    // batch with a broadcast B, and accumulate = true (the second pass adds to y once, not once per slice).
+    [Theory]
+    [InlineData(2, 3)]
+    [InlineData(2, 4)]
+    [InlineData(4, 3)]
+    [InlineData(4, 5)]
+    public void SplitKMatchesTheReferenceWithRaggedSlicesEveryTransposeBatchAndAccumulate(int threads, int slices)
+    {
+        using var backend = IlgpuBackend.Create(IlgpuDeviceKind.Cpu, new IlgpuBackendOptions { CpuThreadsPerWarp = threads, CpuWarpsPerGroup = threads, GemmSplitK = slices });
+        var rng = new Random(11 + slices);
+        var cases = new (int Batch, int M, int K, int N)[] { (1, 70, 47, 33), (3, 37, 29, 41), (2, 8 * threads, 8 * threads + 3, 8 * threads) };
+        foreach (var (batch, m, k, n) in cases)
+        {
+            int used = backend.GemmSplitK(m, n, k, batch);
+            Assert.True(used > 1 && used <= slices, $"{batch}x{m}x{k}x{n}: split-K {used}, asked for {slices}");
+            for (int variant = 0; variant < 4; variant++)
+            {
+                bool transA = (variant & 1) != 0, transB = (variant & 2) != 0;
+                string what = $"split-K {used}: {batch}x{m}x{k}x{n} transA={transA} transB={transB}";
+                var al = Matrix(batch, m, k, transA, broadcast: false, out int alen);
+                var bl = Matrix(batch, k, n, transB, broadcast: batch > 1 && variant == 3, out int blen);
+                var ad = Rand(rng, alen);
+                var bd = Rand(rng, blen);
+                var expect = Reference.MatMul(ad, al, bd, bl);
+                using var a = Put(backend, ad);
+                using var b = Put(backend, bd);
+                var prior = Rand(rng, expect.Length);
+                using var y = Put(backend, prior);
+                backend.MatMul(a, al, b, bl, y, accumulate: true);
+                Close(expect.Select((v, i) => prior[i] + v).ToArray(), Get(backend, y), "accumulate " + what);
+                backend.MatMul(a, al, b, bl, y);
+                var first = Get(backend, y);
+                Close(expect, first, what);
+                backend.MatMul(a, al, b, bl, y);
+                Assert.Equal(first, Get(backend, y));      // deterministic: the same bits on every run
+            }
+        }
+    }
+
+    // The automatic rule: products with fewer tiles than 1.5 × the multiprocessors split K (in slices of at least 16
+    // K steps), larger ones and short K do not; the option can switch it off.
+    [Fact]
+    public void SplitKByDefaultOnlyForProductsWithFewTilesAndLongK()
+    {
+        var options = new IlgpuBackendOptions { CpuThreadsPerWarp = 4, CpuWarpsPerGroup = 4, CpuMultiprocessors = 8 };
+        using var backend = IlgpuBackend.Create(IlgpuDeviceKind.Cpu, options);
+        Assert.Equal(8, backend.Multiprocessors);
+        Assert.True(backend.RegisterTiledGroupsPerMultiprocessor >= 1);
+        int auto = backend.GemmSplitK(70, 40, 203, 1);              // 3 × 2 tiles of 32 × 32 < 12
+        Assert.InRange(auto, 2, 203 / 32);
+        Assert.Equal(1, backend.GemmSplitK(12 * 32, 12 * 32, 4096, 1));   // 144 tiles
+        Assert.Equal(1, backend.GemmSplitK(70, 40, 60, 1));               // fewer than 2 × 16 K steps
+        Assert.Equal(1, backend.GemmSplitK(1, 768, 4096, 1));             // the simple kernel: never split
+        Assert.Equal(1, backend.GemmSplitK(70, 40, 203, 6));              // 36 tiles over the batch
+        using var off = IlgpuBackend.Create(IlgpuDeviceKind.Cpu, options with { GemmSplitK = 1 });
+        Assert.Equal(1, off.GemmSplitK(70, 40, 203, 1));
+
+        var rng = new Random(3);
+        var al = Matrix(1, 70, 203, transposed: false, broadcast: false, out int alen);
+        var bl = Matrix(1, 203, 40, transposed: true, broadcast: false, out int blen);
+        var ad = Rand(rng, alen);
+        var bd = Rand(rng, blen);
+        using var a = Put(backend, ad);
+        using var b = Put(backend, bd);
+        using var y = backend.Allocate(DType.Float32, 70 * 40);
+        backend.MatMul(a, al, b, bl, y);
+        Close(Reference.MatMul(ad, al, bd, bl), Get(backend, y), $"auto split-K {auto}: 70x203x40");
+    }
+
     [Fact]
     public void SmallProductsKeepTheSimpleKernelAndTheOptionChoosesByHand()
     {

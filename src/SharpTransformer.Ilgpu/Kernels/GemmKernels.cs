@@ -16,6 +16,14 @@ internal struct GemmArgs
     public int BatchStart;
     /// <summary>Batch dimensions: operand A = a's batch strides and offset, B = b's.</summary>
     public Strided Batch;
+    /// <summary>
+    /// Register-tiled kernel only: the number of K slices (1 = none). With more, grid z runs over batch × slices, each group
+    /// sums k in [slice·KSlice, (slice + 1)·KSlice) and writes its partial tile to slice's own matrix of the workspace y
+    /// (y[(z·SplitK + slice)·M·N ..]), which <see cref="RegisterTiledGemmKernels.SplitKReduce"/> then sums into C.
+    /// </summary>
+    public int SplitK;
+    /// <summary>K per slice (a multiple of the kernel's K step) when <see cref="SplitK"/> &gt; 1.</summary>
+    public int KSlice;
 }
 
 /// <summary>

@@ -53,6 +53,8 @@ internal struct Block8x8
 /// four of B) and stores them into the other buffer afterwards, so one barrier per step suffices and load latency hides
 /// behind 8·64 multiply-adds. Panels are stored k-major with 4 floats of padding per row, so the transposing stores of a
 /// row-major A (or of a Linear weight B) do not conflict. Any strides work; contiguous dimensions pick coalesced loads.
+/// With <see cref="GemmArgs.SplitK"/> &gt; 1 each group sums one K slice into a workspace and <see cref="SplitKReduce"/>
+/// adds the slices into C in a second pass (split-K, for products with too few tiles to fill the device).
 /// </summary>
 internal static class RegisterTiledGemmKernels
 {
@@ -70,18 +72,23 @@ internal static class RegisterTiledGemmKernels
         var sh = SharedMemory.GetDynamic<float>();
         int tx = Group.IdxX, ty = Group.IdxY;
         int tid = ty * T + tx, nt = T * T;
-        int z = Grid.IdxZ + g.BatchStart;
+        int split = g.SplitK > 1 ? g.SplitK : 1;
+        int zLocal = Grid.IdxZ / split, slice = Grid.IdxZ - zLocal * split;
+        int z = zLocal + g.BatchStart;
         g.Batch.Offsets(z, out int aBase, out int bBase, out _);
+        // K range of this group: all of K, or one slice of it (split-K).
+        int kBegin = split > 1 ? slice * g.KSlice : 0;
+        int kEnd = split > 1 ? Math.Min(g.K, kBegin + g.KSlice) : g.K;
         int m0 = Grid.IdxY * bm, n0 = Grid.IdxX * bm;
 
         var c = default(Block8x8);
 
-        int steps = (g.K + bk - 1) / bk;
+        int steps = (kEnd - kBegin + bk - 1) / bk;
         // Step 0 goes straight to buffer 0.
-        float ra0 = LoadA(a, g, aBase, m0, 0, tid, bk, bm), ra1 = LoadA(a, g, aBase, m0, 0, tid + nt, bk, bm);
-        float ra2 = LoadA(a, g, aBase, m0, 0, tid + 2 * nt, bk, bm), ra3 = LoadA(a, g, aBase, m0, 0, tid + 3 * nt, bk, bm);
-        float rb0 = LoadB(b, g, bBase, n0, 0, tid, bk, bm), rb1 = LoadB(b, g, bBase, n0, 0, tid + nt, bk, bm);
-        float rb2 = LoadB(b, g, bBase, n0, 0, tid + 2 * nt, bk, bm), rb3 = LoadB(b, g, bBase, n0, 0, tid + 3 * nt, bk, bm);
+        float ra0 = LoadA(a, g, aBase, m0, kBegin, kEnd, tid, bk, bm), ra1 = LoadA(a, g, aBase, m0, kBegin, kEnd, tid + nt, bk, bm);
+        float ra2 = LoadA(a, g, aBase, m0, kBegin, kEnd, tid + 2 * nt, bk, bm), ra3 = LoadA(a, g, aBase, m0, kBegin, kEnd, tid + 3 * nt, bk, bm);
+        float rb0 = LoadB(b, g, bBase, n0, kBegin, kEnd, tid, bk, bm), rb1 = LoadB(b, g, bBase, n0, kBegin, kEnd, tid + nt, bk, bm);
+        float rb2 = LoadB(b, g, bBase, n0, kBegin, kEnd, tid + 2 * nt, bk, bm), rb3 = LoadB(b, g, bBase, n0, kBegin, kEnd, tid + 3 * nt, bk, bm);
         StorePanels(sh, g, 0, panel, ld, tid, nt, bk, bm, ra0, ra1, ra2, ra3, rb0, rb1, rb2, rb3);
         Group.Barrier();
 
@@ -91,11 +98,11 @@ internal static class RegisterTiledGemmKernels
             bool more = s + 1 < steps;
             if (more)
             {
-                int k0 = (s + 1) * bk;
-                ra0 = LoadA(a, g, aBase, m0, k0, tid, bk, bm); ra1 = LoadA(a, g, aBase, m0, k0, tid + nt, bk, bm);
-                ra2 = LoadA(a, g, aBase, m0, k0, tid + 2 * nt, bk, bm); ra3 = LoadA(a, g, aBase, m0, k0, tid + 3 * nt, bk, bm);
-                rb0 = LoadB(b, g, bBase, n0, k0, tid, bk, bm); rb1 = LoadB(b, g, bBase, n0, k0, tid + nt, bk, bm);
-                rb2 = LoadB(b, g, bBase, n0, k0, tid + 2 * nt, bk, bm); rb3 = LoadB(b, g, bBase, n0, k0, tid + 3 * nt, bk, bm);
+                int k0 = kBegin + (s + 1) * bk;
+                ra0 = LoadA(a, g, aBase, m0, k0, kEnd, tid, bk, bm); ra1 = LoadA(a, g, aBase, m0, k0, kEnd, tid + nt, bk, bm);
+                ra2 = LoadA(a, g, aBase, m0, k0, kEnd, tid + 2 * nt, bk, bm); ra3 = LoadA(a, g, aBase, m0, k0, kEnd, tid + 3 * nt, bk, bm);
+                rb0 = LoadB(b, g, bBase, n0, k0, kEnd, tid, bk, bm); rb1 = LoadB(b, g, bBase, n0, k0, kEnd, tid + nt, bk, bm);
+                rb2 = LoadB(b, g, bBase, n0, k0, kEnd, tid + 2 * nt, bk, bm); rb3 = LoadB(b, g, bBase, n0, k0, kEnd, tid + 3 * nt, bk, bm);
             }
             // The k loop of the step, unrolled: bk is a compile-time constant (1, 2, 4 or 8), so the guards fold away.
             var pa = sh.SubView(cur + ty);
@@ -118,7 +125,8 @@ internal static class RegisterTiledGemmKernels
             Group.Barrier();
         }
 
-        int yBase = z * g.M * g.N;
+        // Split-K: slice's own partial matrix of the workspace, written (never accumulated); SplitKReduce sums the slices.
+        int yBase = (split > 1 ? z * split + slice : z) * g.M * g.N;
         int row = m0 + ty, col = n0 + tx;
         StoreRow(y, g, yBase, row, col, T, c.R0);
         StoreRow(y, g, yBase, row + T, col, T, c.R1);
@@ -146,24 +154,24 @@ internal static class RegisterTiledGemmKernels
 
     // Element e of the bm × bk panel of A at k0: k-fastest when A's k is contiguous (coalesced rows), else m-fastest.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float LoadA(ArrayView<float> a, GemmArgs g, int aBase, int m0, int k0, int e, int bk, int bm)
+    private static float LoadA(ArrayView<float> a, GemmArgs g, int aBase, int m0, int k0, int kEnd, int e, int bk, int bm)
     {
         int mm, kk;
         if (g.AKFast != 0) { mm = e / bk; kk = e - mm * bk; }
         else { kk = e / bm; mm = e - kk * bm; }
         int m = m0 + mm, k = k0 + kk;
-        return m < g.M && k < g.K ? a[aBase + m * g.Sam + k * g.Sak] : 0f;
+        return m < g.M && k < kEnd ? a[aBase + m * g.Sam + k * g.Sak] : 0f;
     }
 
     // Element e of the bk × bm panel of B at k0: n-fastest when B's n is contiguous, else k-fastest (a Linear weight).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float LoadB(ArrayView<float> b, GemmArgs g, int bBase, int n0, int k0, int e, int bk, int bm)
+    private static float LoadB(ArrayView<float> b, GemmArgs g, int bBase, int n0, int k0, int kEnd, int e, int bk, int bm)
     {
         int nn, kk;
         if (g.BNFast != 0) { kk = e / bm; nn = e - kk * bm; }
         else { nn = e / bk; kk = e - nn * bk; }
         int n = n0 + nn, k = k0 + kk;
-        return n < g.N && k < g.K ? b[bBase + k * g.Sbk + n * g.Sbn] : 0f;
+        return n < g.N && k < kEnd ? b[bBase + k * g.Sbk + n * g.Sbn] : 0f;
     }
 
     // Writes the four A and four B elements a thread loaded into the buffer at `buffer` (A panel, then B panel).
@@ -219,6 +227,20 @@ internal static class RegisterTiledGemmKernels
     {
         if (n >= g.N) return;
         int i = rowOffset + n;
-        y[i] = g.Accumulate != 0 ? y[i] + v : v;
+        y[i] = g.Accumulate != 0 && g.SplitK <= 1 ? y[i] + v : v;
+    }
+
+    /// <summary>
+    /// Second pass of split-K: element i of the batch × M × N output is the sum of its <paramref name="slices"/> partial
+    /// values in slice order (so results are deterministic), added to y[i] when <paramref name="accumulate"/> is 1.
+    /// Partial matrices sit at ws[(z·slices + s)·mn ..].
+    /// </summary>
+    public static void SplitKReduce(Index1D i, ArrayView<float> ws, ArrayView<float> y, int mn, int slices, int accumulate)
+    {
+        int z = i / mn, e = i - z * mn;
+        int p = z * slices * mn + e;
+        float sum = ws[p];
+        for (int s = 1; s < slices; s++) sum += ws[p + s * mn];
+        y[i] = accumulate != 0 ? y[i] + sum : sum;
     }
 }

@@ -22,7 +22,8 @@ internal sealed class BenchBackend : IDisposable
     public string Description => Backend is IlgpuBackend g ? g.ToString() : $"{Backend.Name} ({CpuBackend.Default.Threads} thread(s))";
 
     /// <summary>
-    /// Reads <c>--backend</c> and, for ILGPU, <c>--gemm-kernel auto|simple|tiled</c> (by hand: the 64 × 64 or the 128 × 128 kernel).
+    /// Reads <c>--backend</c> and, for ILGPU, <c>--gemm-kernel auto|simple|tiled</c> (by hand: the 64 × 64 or the 128 × 128 kernel)
+    /// and <c>--gemm-split-k N</c> (K slices of register-tiled products: 0 = by size, the default; 1 = never).
     /// Unknown names and missing devices become <see cref="CliException"/>s that list what is available.
     /// </summary>
     public static BenchBackend FromArgs(Args args)
@@ -36,9 +37,11 @@ internal sealed class BenchBackend : IDisposable
             "tiled" => IlgpuGemmKernel.RegisterTiled,
             _ => throw new CliException($"--gemm-kernel expects auto, simple or tiled, got '{kernel}'."),
         };
+        int splitK = args.Int("gemm-split-k", 0);
+        if (splitK < 0) throw new CliException($"--gemm-split-k expects 0 (by size), 1 (never) or a slice count, got {splitK}.");
         try
         {
-            var options = new IlgpuBackendOptions { GemmKernel = choice };
+            var options = new IlgpuBackendOptions { GemmKernel = choice, GemmSplitK = splitK };
             return new BenchBackend(BackendSelector.Create(name, options));
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)

@@ -15,7 +15,8 @@ internal static class BenchCommand
                   generate     KV-cached decoding: --model gpt2 --tokens N --threads T (prints tokens/s)
                   attention    fused attention: --batch 4 --heads 12 --seq 1024 --head-dim 64 [--no-causal] (prints GFLOP/s)
 
-                Every benchmark takes --backend cpu|ilgpu|ilgpu:<device> (default cpu), e.g. ilgpu:cuda:0 or ilgpu:cpu.
+                Every benchmark takes --backend cpu|ilgpu|ilgpu:<device> (default cpu), e.g. ilgpu:cuda:0 or ilgpu:cpu;
+                ILGPU also --gemm-kernel auto|simple|tiled and --gemm-split-k N (0 = by size, 1 = never, N = K slices).
                 """);
             return args.Length == 0 ? 2 : 0;
         }

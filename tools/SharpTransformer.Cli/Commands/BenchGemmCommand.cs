@@ -64,7 +64,11 @@ internal static class BenchGemmCommand
             var al = transA ? new Layout([m, k], [1, m]) : Layout.Contiguous(m, k);
             var bl = transB ? new Layout([k, n], [1, k]) : Layout.Contiguous(k, n);
             void Once() => dev.MatMul(da, al, db, bl, dc);
-            string kernel = dev is IlgpuBackend g ? (g.UseRegisterTiledGemm(m, n, 1) ? "register-tiled 8x8/thread" : "simple 4x4/thread") : "backend";
+            string kernel = dev is IlgpuBackend g
+                ? (g.UseRegisterTiledGemm(m, n, 1)
+                    ? $"register-tiled 8x8/thread, split-K {g.GemmSplitK(m, n, k, 1)} ({g.Multiprocessors} multiprocessors, {g.RegisterTiledGroupsPerMultiprocessor} group(s) each)"
+                    : "simple 4x4/thread")
+                : "backend";
             Console.WriteLine($"device: {backend.Description}; gemm kernel: {kernel}");
             if (check)
             {
