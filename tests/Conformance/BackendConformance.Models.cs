@@ -108,17 +108,7 @@ public abstract partial class BackendConformance
             }
         var x = Tensor.FromArray(ids, batch, t).To(backend);
         var y = Tensor.FromArray(next, batch, t).To(backend);
-        var losses = new float[steps];
-        for (int s = 0; s < steps; s++)
-        {
-            using var scope = TensorScope.Begin();
-            var loss = Functional.CrossEntropy(model.Forward(x), y);
-            opt.ZeroGrad();
-            loss.Backward();
-            opt.Step();
-            losses[s] = loss.Item();
-        }
-        return losses;
+        return Train(opt, steps, () => Functional.CrossEntropy(model.Forward(x), y));
     }
 
     [Fact]
@@ -163,17 +153,7 @@ public abstract partial class BackendConformance
         var m = Tensor.FromArray(mask, batch, t).To(backend);
         var y = Tensor.FromArray(labels, batch, t).To(backend);
         var nsp = Tensor.FromArray(new[] { 0, 1, 0 }).To(backend);
-        var losses = new float[steps];
-        for (int s = 0; s < steps; s++)
-        {
-            using var scope = TensorScope.Begin();
-            var loss = model.Loss(x, y, nsp, m, tt);
-            opt.ZeroGrad();
-            loss.Backward();
-            opt.Step();
-            losses[s] = loss.Item();
-        }
-        return losses;
+        return Train(opt, steps, () => model.Loss(x, y, nsp, m, tt));
     }
 
     [Fact]
@@ -197,5 +177,21 @@ public abstract partial class BackendConformance
             Assert.True(rel <= tolerance, $"step {s}: {B.Name} loss {mine[s]}, cpu loss {cpu[s]} (relative difference {rel:E2})");
         }
         return worst;
+    }
+
+    // Runs AdamW steps on a loss and returns the loss of each step.
+    private static float[] Train(AdamW optimizer, int steps, Func<Tensor> loss)
+    {
+        var losses = new float[steps];
+        for (int s = 0; s < steps; s++)
+        {
+            using var scope = TensorScope.Begin();
+            var l = loss();
+            optimizer.ZeroGrad();
+            l.Backward();
+            optimizer.Step();
+            losses[s] = l.Item();
+        }
+        return losses;
     }
 }

@@ -18,7 +18,7 @@ internal static class ClassifyTrain
     {
         var clock = Stopwatch.StartNew();
         string trainPath = a.Required("train"), devPath = a.Required("dev"), outDir = a.Required("out");
-        string model = a.String("model") ?? "encoder-mini";
+        string model = a.String("model") ?? "bert-small";
         string textCol = a.String("text-column") ?? "sentence", labelCol = a.String("label-column") ?? "label";
         float minutes = a.Float("max-minutes", 0f);
         int epochs = a.Int("epochs", minutes > 0 ? 1000 : 5), batch = a.Int("batch", 32), maxLen = a.Int("max-length", 64);
