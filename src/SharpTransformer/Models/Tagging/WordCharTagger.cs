@@ -62,7 +62,7 @@ public sealed class WordCharTagger : Module
         var windows = Tensor.Concat([ch.Narrow(1, 0, l - 2), ch.Narrow(1, 1, l - 2), ch.Narrow(1, 2, l - 2)], 2);   // (B·T, L-2, 3E)
         // Only windows centred on a character count: L is the batch's longest word, so without this a word's
         // features would change with the other words of the batch (windows of padding entering the max).
-        var charFeat = CharConv.Forward(windows).Add(PaddingWindowPenalty(batch.Chars).To(backend))
+        var charFeat = CharConv.Forward(windows).Add(batch.CharWindowPenalty.To(backend))
             .Max(1).Reshape(b, t, Config.CharFilters);                                         // (B, T, F)
         var x = Tensor.Concat([WordEmbedding.Forward(batch.Words.To(backend)), CaseEmbedding.Forward(batch.Casing.To(backend)), charFeat], 2);
         if (_drop is not null) x = _drop.Forward(x);
@@ -72,20 +72,6 @@ public sealed class WordCharTagger : Module
         x = Norm.Forward(x);
         if (_drop is not null) x = _drop.Forward(x);
         return Emissions.Forward(x);                                                            // (B, T, tags)
-    }
-
-    /// <summary>(B·T, L-2, 1): 0 for windows centred on a character, -1e4 for windows centred on padding (an empty word keeps its first window).</summary>
-    private static Tensor PaddingWindowPenalty(Tensor chars)
-    {
-        int n = chars.Size(0), l = chars.Size(1);
-        var ids = chars.ToIntArray();
-        var penalty = new float[n * (l - 2)];
-        for (int k = 0; k < n; k++)
-        {
-            if (ids[k * l + 1] == 0) { for (int j = 1; j < l - 2; j++) penalty[k * (l - 2) + j] = -1e4f; continue; }   // empty word or padding
-            for (int j = 0; j < l - 2; j++) if (ids[k * l + j + 1] == 0) penalty[k * (l - 2) + j] = -1e4f;
-        }
-        return Tensor.FromArray(penalty, n, l - 2, 1);
     }
 
     /// <summary>Training loss: CRF negative log-likelihood, or cross-entropy per word; tags (B, T) with -100 on padding.</summary>
