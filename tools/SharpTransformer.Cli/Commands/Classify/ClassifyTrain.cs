@@ -85,14 +85,10 @@ internal static class ClassifyTrain
         if (trainCut + truncated > 0)
             Console.Error.WriteLine($"warning: truncated to {maxLen} tokens: {trainCut} of {trainSet.Length} rows in {trainPath}, {truncated} of {devSet.Length} in {devPath}.");
 
-        float[]? weights = null;
-        if (balanced)
-        {
-            var counts = new int[labels.Length];
-            foreach (var (_, y) in trainSet) counts[y]++;
-            weights = counts.Select(c => (float)trainSet.Length / (labels.Length * Math.Max(1, c))).ToArray();
-        }
-        var weightTensor = weights is null ? null : Tensor.FromArray(weights);
+        // "balanced" as scikit-learn: n / (classes · count of the class).
+        var weightTensor = balanced
+            ? Tensor.FromArray(train.LabelCounts().Select(c => (float)train.Count / (labels.Length * Math.Max(1, c))).ToArray())
+            : null;
 
         var options = new FineTuneOptions
         {
