@@ -35,14 +35,14 @@ public sealed class RegisterTiledGemmTests(ITestOutputHelper output)
                 var ad = Rand(rng, alen);
                 var bd = Rand(rng, blen);
                 var expect = Reference.MatMul(ad, al, bd, bl);
-                using var a = Put(backend, ad);
-                using var b = Put(backend, bd);
+                using var a = HostTransfer.Put(backend, ad);
+                using var b = HostTransfer.Put(backend, bd);
                 var prior = Rand(rng, expect.Length);
-                using var y = Put(backend, prior);
+                using var y = HostTransfer.Put(backend, prior);
                 backend.MatMul(a, al, b, bl, y);
-                Close(expect, Get(backend, y), $"{batch}x{m}x{k}x{n} transA={transA} transB={transB}");
+                Close(expect, HostTransfer.Get(backend, y), $"{batch}x{m}x{k}x{n} transA={transA} transB={transB}");
                 backend.MatMul(a, al, b, bl, y, accumulate: true);
-                Close(expect.Select(v => 2 * v).ToArray(), Get(backend, y), $"accumulate {batch}x{m}x{k}x{n} transA={transA} transB={transB}");
+                Close(expect.Select(v => 2 * v).ToArray(), HostTransfer.Get(backend, y), $"accumulate {batch}x{m}x{k}x{n} transA={transA} transB={transB}");
             }
     }
 
@@ -71,17 +71,17 @@ public sealed class RegisterTiledGemmTests(ITestOutputHelper output)
                 var ad = Rand(rng, alen);
                 var bd = Rand(rng, blen);
                 var expect = Reference.MatMul(ad, al, bd, bl);
-                using var a = Put(backend, ad);
-                using var b = Put(backend, bd);
+                using var a = HostTransfer.Put(backend, ad);
+                using var b = HostTransfer.Put(backend, bd);
                 var prior = Rand(rng, expect.Length);
-                using var y = Put(backend, prior);
+                using var y = HostTransfer.Put(backend, prior);
                 backend.MatMul(a, al, b, bl, y, accumulate: true);
-                Close(expect.Select((v, i) => prior[i] + v).ToArray(), Get(backend, y), "accumulate " + what);
+                Close(expect.Select((v, i) => prior[i] + v).ToArray(), HostTransfer.Get(backend, y), "accumulate " + what);
                 backend.MatMul(a, al, b, bl, y);
-                var first = Get(backend, y);
+                var first = HostTransfer.Get(backend, y);
                 Close(expect, first, what);
                 backend.MatMul(a, al, b, bl, y);
-                Assert.Equal(first, Get(backend, y));      // deterministic: the same bits on every run
+                Assert.Equal(first, HostTransfer.Get(backend, y));      // deterministic: the same bits on every run
             }
         }
     }
@@ -109,11 +109,11 @@ public sealed class RegisterTiledGemmTests(ITestOutputHelper output)
         var bl = Matrix(1, 203, 40, transposed: true, broadcast: false, out int blen);
         var ad = Rand(rng, alen);
         var bd = Rand(rng, blen);
-        using var a = Put(backend, ad);
-        using var b = Put(backend, bd);
+        using var a = HostTransfer.Put(backend, ad);
+        using var b = HostTransfer.Put(backend, bd);
         using var y = backend.Allocate(DType.Float32, 70 * 40);
         backend.MatMul(a, al, b, bl, y);
-        Close(Reference.MatMul(ad, al, bd, bl), Get(backend, y), $"auto split-K {auto}: 70x203x40");
+        Close(Reference.MatMul(ad, al, bd, bl), HostTransfer.Get(backend, y), $"auto split-K {auto}: 70x203x40");
     }
 
     [Fact]
@@ -129,11 +129,11 @@ public sealed class RegisterTiledGemmTests(ITestOutputHelper output)
         // Forced onto a product smaller than one tile, the register-tiled kernel still gives the right values.
         var a = new float[] { 1, 2, 3, 4, 5, 6 };                         // 1 × 6
         var b = Enumerable.Range(0, 30).Select(i => (float)(i % 7) - 3).ToArray();   // 6 × 5
-        using var sa = Put(on, a);
-        using var sb = Put(on, b);
+        using var sa = HostTransfer.Put(on, a);
+        using var sb = HostTransfer.Put(on, b);
         using var y = on.Allocate(DType.Float32, 5);
         on.MatMul(sa, Layout.Contiguous(1, 6), sb, Layout.Contiguous(6, 5), y);
-        Close(Reference.MatMul(a, Layout.Contiguous(1, 6), b, Layout.Contiguous(6, 5)), Get(on, y), "1x6x5 forced register-tiled");
+        Close(Reference.MatMul(a, Layout.Contiguous(1, 6), b, Layout.Contiguous(6, 5)), HostTransfer.Get(on, y), "1x6x5 forced register-tiled");
     }
 
     // The GPU instance (16 × 16 threads, 128 × 128 tiles) must keep its 64 accumulators in registers: no local memory,
@@ -170,20 +170,6 @@ public sealed class RegisterTiledGemmTests(ITestOutputHelper output)
     }
 
     private static float[] Rand(Random rng, int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
-
-    private static IStorage Put(IBackend b, float[] data)
-    {
-        var s = b.Allocate(DType.Float32, data.Length, zero: false);
-        b.Upload(data, 0, s, 0, data.Length);
-        return s;
-    }
-
-    private static float[] Get(IBackend b, IStorage s)
-    {
-        var r = new float[s.Length];
-        b.Download(s, 0, r, 0, r.Length);
-        return r;
-    }
 
     private static void Close(float[] expected, float[] actual, string what)
     {

@@ -1,5 +1,6 @@
 using SharpTransformer.Backends;
 using SharpTransformer.Backends.Cpu;
+using SharpTransformer.Conformance;
 using SharpTransformer.Ilgpu;
 using SharpTransformer.Models.Gpt2;
 using SharpTransformer.Nn;
@@ -56,13 +57,13 @@ internal static class DeviceChecks
 
     private static (float[] Y, float[] Acc) Product(IBackend be, float[] a, Layout al, float[] b, Layout bl, float[] prior)
     {
-        using var sa = Put(be, a);
-        using var sb = Put(be, b);
+        using var sa = HostTransfer.Put(be, a);
+        using var sb = HostTransfer.Put(be, b);
         using var y = be.Allocate(DType.Float32, prior.Length, zero: false);
-        using var acc = Put(be, prior);
+        using var acc = HostTransfer.Put(be, prior);
         be.MatMul(sa, al, sb, bl, y);
         be.MatMul(sa, al, sb, bl, acc, accumulate: true);
-        return (Get(be, y), Get(be, acc));
+        return (HostTransfer.Get(be, y), HostTransfer.Get(be, acc));
     }
 
     private static void Compare(float[] expect, float[] got, string what, List<string> failures)
@@ -147,19 +148,5 @@ internal static class DeviceChecks
         var a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
         return a;
-    }
-
-    private static IStorage Put(IBackend b, float[] data)
-    {
-        var s = b.Allocate(DType.Float32, data.Length, zero: false);
-        b.Upload(data, 0, s, 0, data.Length);
-        return s;
-    }
-
-    private static float[] Get(IBackend b, IStorage s)
-    {
-        var r = new float[s.Length];
-        b.Download(s, 0, r, 0, r.Length);
-        return r;
     }
 }
