@@ -14,7 +14,7 @@ public class Gpt2Benchmarks
     private Gpt2 _model = null!;
     private AdamW _opt = null!;
     private Tensor _ids = null!, _targets = null!;
-    private KvCache[] _caches = null!;
+    private IKvCache[] _caches = null!;
 
     [GlobalSetup]
     public void Setup()

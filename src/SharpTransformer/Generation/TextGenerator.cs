@@ -36,7 +36,7 @@ public sealed class TextGenerator
         options.Validate();
         var tokens = PreparePrompt(prompt, options);
         var rng = new Generator(options.Seed);
-        KvCache[]? caches = options.UseCache ? _model.CreateCaches() : null;
+        IKvCache[]? caches = options.UseCache ? _model.CreateCaches() : null;
         int fed = 0;
         var logits = new float[_model.VocabSize];
         for (int step = 0; step < options.MaxNewTokens; step++)
@@ -65,7 +65,7 @@ public sealed class TextGenerator
     }
 
     // Runs the model on what it has not seen yet (everything without a cache) and copies the last row of logits.
-    private void NextLogits(List<int> tokens, KvCache[]? caches, ref int fed, float[] logits)
+    private void NextLogits(List<int> tokens, IKvCache[]? caches, ref int fed, float[] logits)
     {
         using var scope = TensorScope.Begin();
         using var _ = GradMode.NoGrad();

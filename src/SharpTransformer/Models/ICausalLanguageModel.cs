@@ -13,11 +13,11 @@ public interface ICausalLanguageModel
     int ContextLength { get; }
 
     /// <summary>One empty KV cache per layer.</summary>
-    KvCache[] CreateCaches();
+    IKvCache[] CreateCaches();
 
     /// <summary>
     /// Int32 ids (B, T) → logits (B, T, V), continuing the cached positions when <paramref name="caches"/> is given.
     /// positions: optional Int32 (B, T) position ids; keyMask: optional (B, Tk) Float32, 0 on padding keys.
     /// </summary>
-    Tensor Forward(Tensor ids, KvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null);
+    Tensor Forward(Tensor ids, IKvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null);
 }

@@ -10,5 +10,5 @@ public interface IDecoderBackbone : ICausalLanguageModel
     int HiddenSize { get; }
 
     /// <summary>Int32 ids (B, T) → final hidden states (B, T, C), after the last norm. Arguments as in <see cref="ICausalLanguageModel.Forward"/>.</summary>
-    Tensor Hidden(Tensor ids, KvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null);
+    Tensor Hidden(Tensor ids, IKvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null);
 }

@@ -6,7 +6,7 @@ namespace SharpTransformer.Nn;
 /// Keys and values of past positions for one attention layer, preallocated to a capacity so decoding appends
 /// without reallocating. Used under <see cref="Autograd.GradMode.NoGrad"/>.
 /// </summary>
-public sealed class KvCache
+public sealed class KvCache : IKvCache
 {
     private Tensor? _k, _v;   // (B, Hkv, capacity, D)
 
@@ -43,5 +43,18 @@ public sealed class KvCache
         _v!.Narrow(2, Length, t).Detach().CopyFrom(v);
         Length += t;
         return (_k.Narrow(2, 0, Length), _v.Narrow(2, 0, Length));
+    }
+
+    /// <inheritdoc/>
+    public void ReorderBatch(ReadOnlySpan<int> rows)
+    {
+        if (_k is null) { if (Length == 0) return; throw new InvalidOperationException("KvCache.ReorderBatch: the cache holds no tensors."); }
+        int b = _k.Size(0);
+        foreach (int r in rows)
+            if ((uint)r >= (uint)b) throw new ArgumentOutOfRangeException(nameof(rows), r, $"KvCache.ReorderBatch: row {r} is outside the cached batch of {b}.");
+        using var _ = TensorScope.Suspend();
+        var index = Tensor.FromArray(rows.ToArray()).To(_k.Backend);
+        _k = _k.IndexSelect(0, index).Contiguous();   // (B', Hkv, capacity, D)
+        _v = _v!.IndexSelect(0, index).Contiguous();
     }
 }

@@ -50,7 +50,7 @@ public sealed class MultiHeadAttention : Module
     /// x (B, T, C) → (B, T, C). positions: Int32 (T) or (B, T) for RoPE (default 0..T-1 after the cache).
     /// keyMask: (B, Tk) Float32 with 0 on padding keys (Tk includes cached positions).
     /// </summary>
-    public Tensor Forward(Tensor x, KvCache? cache = null, Tensor? positions = null, Tensor? keyMask = null)
+    public Tensor Forward(Tensor x, IKvCache? cache = null, Tensor? positions = null, Tensor? keyMask = null)
     {
         int b = x.Size(0), t = x.Size(1), h = Options.Heads, d = HeadDim;
         var qkv = Qkv.Forward(x);                                                       // (B, T, (H + 2Hkv) D)

@@ -57,7 +57,7 @@ public sealed class TransformerBlock : Module
     public FeedForward Mlp { get; }
 
     /// <summary>x (B, T, C) → (B, T, C).</summary>
-    public Tensor Forward(Tensor x, KvCache? cache = null, Tensor? positions = null, Tensor? keyMask = null)
+    public Tensor Forward(Tensor x, IKvCache? cache = null, Tensor? positions = null, Tensor? keyMask = null)
     {
         x = x.Add(Attention.Forward(_norm1(x), cache, positions, keyMask));
         return x.Add(Mlp.Forward(_norm2(x)));

@@ -8,7 +8,7 @@ namespace SharpTransformer.Models.Gpt2;
 /// GPT-2: learned positions, pre-LN blocks with GELU (tanh form), final LayerNorm, output head tied to the token embedding.
 /// Initialised as GPT-2: N(0, 0.02), residual projections scaled by 1/sqrt(2·layers), zero biases.
 /// </summary>
-public sealed class Gpt2 : Module, IDecoderBackbone
+public sealed class Gpt2 : CausalLanguageModel
 {
     private readonly Dropout? _drop;
 
@@ -42,27 +42,19 @@ public sealed class Gpt2 : Module, IDecoderBackbone
     private void InitWeights(Generator g) => GptInit.Apply(Blocks.Items, Config.Layers, g);
 
     /// <inheritdoc/>
-    public int VocabSize => Config.VocabSize;
+    public override int VocabSize => Config.VocabSize;
 
     /// <inheritdoc/>
-    public int HiddenSize => Config.Embedding;
+    public override int HiddenSize => Config.Embedding;
 
     /// <inheritdoc/>
-    public int ContextLength => Config.ContextLength;
+    public override int ContextLength => Config.ContextLength;
 
-    /// <summary>Creates one KV cache per block for decoding.</summary>
-    public KvCache[] CreateCaches() => Blocks.Items.Select(_ => new KvCache(Config.ContextLength)).ToArray();
+    /// <inheritdoc/>
+    public override IKvCache[] CreateCaches() => Blocks.Items.Select(IKvCache (_) => new KvCache(Config.ContextLength)).ToArray();
 
-    /// <summary>
-    /// Int32 ids (B, T) → logits (B, T, V). With <paramref name="caches"/> the ids continue the cached positions.
-    /// <paramref name="positions"/>: optional Int32 (B, T) or (T) position ids (left-padded batches);
-    /// <paramref name="keyMask"/>: optional (B, Tk) Float32, 0 on padding.
-    /// </summary>
-    public Tensor Forward(Tensor ids, KvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null)
-        => Head(Hidden(ids, caches, positions, keyMask));
-
-    /// <summary>Final hidden states (B, T, C) after ln_f.</summary>
-    public Tensor Hidden(Tensor ids, KvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null)
+    /// <inheritdoc/>
+    public override Tensor Hidden(Tensor ids, IKvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null)
     {
         if (ids.Rank != 2) throw new ArgumentException($"Gpt2.Forward: ids must be (batch, time), got {ids.ShapeString}.");
         int t = ids.Size(1);
@@ -78,7 +70,7 @@ public sealed class Gpt2 : Module, IDecoderBackbone
     }
 
     /// <summary>Tied head: hidden (.., C) → logits (.., V).</summary>
-    public Tensor Head(Tensor hidden) => Tensor.Linear(hidden, Wte.Weight);
+    public override Tensor Head(Tensor hidden) => Tensor.Linear(hidden, Wte.Weight);
 
     /// <summary>The Hugging Face tensor names of this model (GPT2LMHeadModel without the <c>transformer.</c> prefix).</summary>
     public IReadOnlyList<IO.HuggingFace.HfBinding> HfBindings()

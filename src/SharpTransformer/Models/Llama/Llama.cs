@@ -7,7 +7,7 @@ namespace SharpTransformer.Models.Llama;
 /// Llama-style decoder: token embedding, pre-norm blocks with RMSNorm, RoPE, grouped-query attention and SwiGLU,
 /// no biases, final RMSNorm, a tied or separate output head.
 /// </summary>
-public sealed class Llama : Module, IDecoderBackbone
+public sealed class Llama : CausalLanguageModel
 {
     /// <summary>Builds a randomly initialised model (N(0, 0.02) as Hugging Face's initializer_range).</summary>
     public Llama(LlamaConfig config, ulong seed = 1337)
@@ -38,25 +38,22 @@ public sealed class Llama : Module, IDecoderBackbone
     public Linear? LmHead { get; }
 
     /// <inheritdoc/>
-    public int VocabSize => Config.VocabSize;
+    public override int VocabSize => Config.VocabSize;
 
     /// <inheritdoc/>
-    public int HiddenSize => Config.Hidden;
+    public override int HiddenSize => Config.Hidden;
     /// <inheritdoc/>
-    public int ContextLength => Config.ContextLength;
+    public override int ContextLength => Config.ContextLength;
 
     /// <inheritdoc/>
-    public KvCache[] CreateCaches() => Layers.Items.Select(_ => new KvCache(Config.ContextLength)).ToArray();
+    public override IKvCache[] CreateCaches() => Layers.Items.Select(IKvCache (_) => new KvCache(Config.ContextLength)).ToArray();
 
     /// <inheritdoc/>
-    public Tensor Forward(Tensor ids, KvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null)
-    {
-        var x = Hidden(ids, caches, positions, keyMask);                               // (B, T, C)
-        return LmHead is null ? Tensor.Linear(x, EmbedTokens.Weight) : LmHead.Forward(x);   // (B, T, V)
-    }
+    public override Tensor Head(Tensor hidden) =>
+        LmHead is null ? Tensor.Linear(hidden, EmbedTokens.Weight) : LmHead.Forward(hidden);   // (.., C) → (.., V)
 
     /// <inheritdoc/>
-    public Tensor Hidden(Tensor ids, KvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null)
+    public override Tensor Hidden(Tensor ids, IKvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null)
     {
         if (ids.Rank != 2) throw new ArgumentException($"Llama.Forward: ids must be (batch, time), got {ids.ShapeString}.");
         int t = ids.Size(1);
