@@ -232,7 +232,7 @@ public sealed class IlgpuBackendTests(ITestOutputHelper output)
                 opt.Step();
                 losses[s] = loss.Item();
             }
-            if (move) Assert.All(opt.State, st => Assert.Same(B, st.M!.Backend));
+            if (move) Assert.All(opt.Moments, st => Assert.Same(B, st.M!.Backend));
             return losses;
         }
         var cpu = Run(false);

@@ -80,6 +80,13 @@ public sealed class AdamW : IOptimizer
         return s;
     }
 
+    /// <summary>
+    /// The live moments of every parameter, on the parameter's backend, in parameter order; null where no step was taken yet.
+    /// (<see cref="StateDict"/> gives host copies for checkpoints.)
+    /// </summary>
+    public IReadOnlyList<(Tensor Parameter, Tensor? M, Tensor? V)> Moments =>
+        _params.Select(x => _state.TryGetValue(x.P, out var s) ? (x.P, (Tensor?)s.M, (Tensor?)s.V) : (x.P, null, null)).ToList();
+
     /// <summary>The name of this optimizer in an <see cref="OptimizerState"/>.</summary>
     public const string Kind = "adamw";
 
