@@ -138,6 +138,18 @@ public class CustomFunctionTests
     }
 
     [Fact]
+    public void TheReadmeExampleHasTheRightGradient()
+    {
+        static Tensor ScaledTanh(Tensor x) => CustomFunction.Apply("scaled_tanh", [x], ctx =>
+        {
+            var t = ctx.Inputs[0].Tanh();
+            ctx.SaveForBackward(t);
+            return t.Mul(2f);
+        }, (ctx, dy) => [dy.Mul(ctx.SavedTensors[0].Square().Neg().Add(1f)).Mul(2f)]);
+        GradCheck.Check(z => ScaledTanh(z[0]), [GradCheck.Param(new Random(4), [3, 4])], what: "README scaled_tanh");
+    }
+
+    [Fact]
     public void ExpertCombineAddsWeightedRowsIntoTheirTokens()
     {
         var rows = Tensor.FromArray([1f, 2f, 10f, 20f, 100f, 200f], 3, 2);
