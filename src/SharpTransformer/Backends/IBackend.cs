@@ -9,8 +9,9 @@ namespace SharpTransformer.Backends;
 /// Unless stated, outputs are written contiguous from offset 0 and inputs are read through their <see cref="Layout"/>.
 /// <para>
 /// Two kinds of members. The primitives (memory: Allocate, Upload, Download, Fill, Copy, Arange, RandomFill; elementwise:
-/// Unary, UnaryBackward, Binary, Where; Reduce; MatMul; Gather, ScatterAdd) have no default and every backend implements them.
-/// The fused kernels (Softmax, LayerNorm, RmsNorm, Attention, CrossEntropy, each with its backward; Rope, AdamW, SumSquares) have
+/// Unary, Binary, Where; Reduce; MatMul; Gather, ScatterAdd) have no default and every backend implements them.
+/// The fused kernels (UnaryBackward, with the GELU derivatives; Softmax, LayerNorm, RmsNorm, Attention, CrossEntropy, each with
+/// its backward; Rope, AdamW, SumSquares) have
 /// default bodies in <see cref="CompositeKernels"/> built only from the primitives, so a new backend that implements the primitives
 /// runs every model, and overrides a fused kernel when it has a faster one.
 /// </para>
@@ -43,8 +44,9 @@ public interface IBackend
 
     /// <summary>y = op(x, arg) elementwise; y is contiguous with x's shape.</summary>
     void Unary(UnaryOp op, IStorage x, in Layout xl, IStorage y, float arg = 0f);
-    /// <summary>dx = dy * d op(x)/dx for contiguous x, y = op(x), dy and dx of length n.</summary>
-    void UnaryBackward(UnaryOp op, IStorage x, IStorage y, IStorage dy, IStorage dx, int n, float arg = 0f);
+    /// <summary>dx = dy * d op(x)/dx for contiguous x, y = op(x), dy and dx of length n. The default composes Unary, Binary and Where.</summary>
+    void UnaryBackward(UnaryOp op, IStorage x, IStorage y, IStorage dy, IStorage dx, int n, float arg = 0f) =>
+        CompositeKernels.UnaryBackward(this, op, x, y, dy, dx, n, arg);
     /// <summary>y = op(a, b); both layouts already broadcast to y's shape (stride 0 on broadcast dimensions). y may alias a contiguous a.</summary>
     void Binary(BinaryOp op, IStorage a, in Layout al, IStorage b, in Layout bl, IStorage y);
     /// <summary>y = cond != 0 ? a : b; all three layouts broadcast to y's shape.</summary>

@@ -5,8 +5,9 @@ using SharpTransformer.Tensors;
 namespace SharpTransformer.Tests.Backends;
 
 /// <summary>
-/// A backend that implements only the primitive members of <see cref="IBackend"/> and none of the fused ones (softmax, norms,
-/// attention, cross-entropy, rope, AdamW, sum of squares), so every fused call runs the default body composed from primitives.
+/// A backend that implements only the primitive members of <see cref="IBackend"/> and none of the fused ones (unary backward,
+/// softmax, norms, attention, cross-entropy, rope, AdamW, sum of squares), so every fused call runs the default body composed
+/// from primitives.
 /// It delegates the primitives to a private <see cref="CpuBackend"/> and wraps that backend's storages in its own, so that tensors
 /// made on it dispatch back here and not to the CPU backend's fused kernels.
 /// </summary>
@@ -53,9 +54,6 @@ public sealed class PrimitiveOnlyBackend : IBackend
     public void RandomFill(IStorage y, int n, RandomKind kind, float a, float b, ulong seed, ulong offset) => _cpu.RandomFill(U(y), n, kind, a, b, seed, offset);
     /// <inheritdoc/>
     public void Unary(UnaryOp op, IStorage x, in Layout xl, IStorage y, float arg = 0f) => _cpu.Unary(op, U(x), xl, U(y), arg);
-    /// <inheritdoc/>
-    public void UnaryBackward(UnaryOp op, IStorage x, IStorage y, IStorage dy, IStorage dx, int n, float arg = 0f) =>
-        _cpu.UnaryBackward(op, U(x), U(y), U(dy), U(dx), n, arg);
     /// <inheritdoc/>
     public void Binary(BinaryOp op, IStorage a, in Layout al, IStorage b, in Layout bl, IStorage y) => _cpu.Binary(op, U(a), al, U(b), bl, U(y));
     /// <inheritdoc/>

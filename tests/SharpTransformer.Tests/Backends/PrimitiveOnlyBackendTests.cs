@@ -18,7 +18,7 @@ public class PrimitiveOnlyBackendTests
 {
     private static readonly string[] Fused =
     [
-        nameof(IBackend.Softmax), nameof(IBackend.SoftmaxBackward), nameof(IBackend.LayerNorm), nameof(IBackend.LayerNormBackward),
+        nameof(IBackend.UnaryBackward), nameof(IBackend.Softmax), nameof(IBackend.SoftmaxBackward), nameof(IBackend.LayerNorm), nameof(IBackend.LayerNormBackward),
         nameof(IBackend.RmsNorm), nameof(IBackend.RmsNormBackward), nameof(IBackend.Attention), nameof(IBackend.AttentionBackward),
         nameof(IBackend.CrossEntropy), nameof(IBackend.CrossEntropyBackward), nameof(IBackend.Rope), nameof(IBackend.AdamW),
         nameof(IBackend.SumSquares),
