@@ -161,6 +161,27 @@ public class CustomFunctionTests
     }
 
     [Fact]
+    public void ACustomOpRunsOnAnyBackend()
+    {
+        // The same op on the CPU backend and on a backend with only primitives: same output and gradients, on that backend.
+        (float[] Y, float[] DRows, float[] DWeights) Run(SharpTransformer.Backends.IBackend backend)
+        {
+            var rows = Tensor.FromArray([1f, -2f, 0.5f, 3f, 2f, 1f, -1f, 4f], 4, 2).To(backend);
+            var weights = Tensor.FromArray([0.25f, 1f, -0.5f, 2f], 4).To(backend);
+            rows.RequiresGrad = weights.RequiresGrad = true;
+            var y = ExpertCombine.Apply(rows, weights, Tensor.FromArray([2, 0, 2, 1], 4).To(backend), tokens: 3);
+            Assert.Same(backend, y.Backend);
+            y.Square().Sum().Backward();
+            return (y.ToArray(), rows.Grad!.ToArray(), weights.Grad!.ToArray());
+        }
+        var cpu = Run(SharpTransformer.Backends.Cpu.CpuBackend.Default);
+        var prim = Run(SharpTransformer.Tests.Backends.PrimitiveOnlyBackend.Shared);
+        Assert.Equal(cpu.Y, prim.Y);
+        Assert.Equal(cpu.DRows, prim.DRows);
+        Assert.Equal(cpu.DWeights, prim.DWeights);
+    }
+
+    [Fact]
     public void TopKGateRoutesToTheLargestLogits()
     {
         var logits = Tensor.FromArray([0f, 3f, 1f, 2f, 5f, -1f, 4f, 0f], 2, 4);
