@@ -138,14 +138,11 @@ public sealed partial class IlgpuBackend
 
     private AttnArgs AttnArgsOf(in AttentionShape s, bool mask, bool bias, in Layout biasLayout, bool dbias, string op)
     {
-        if (s.Batch < 0 || s.Heads <= 0 || s.KvHeads <= 0 || s.QueryLength < 0 || s.KeyLength < 0 || s.HeadDim <= 0 || s.Heads % s.KvHeads != 0)
-            throw new ArgumentException($"{Name}.{op}: invalid attention shape {s}.");
-        if (s.KeyCapacity != 0 && s.KeyCapacity < s.KeyLength)
-            throw new ArgumentException($"{Name}.{op}: KeyCapacity {s.KeyCapacity} is smaller than KeyLength {s.KeyLength}.");
+        s.Validate($"{Name}.{op}");
         var a = new AttnArgs
         {
-            B = s.Batch, H = s.Heads, KvH = s.KvHeads, Tq = s.QueryLength, Tk = s.KeyLength, D = s.HeadDim,
-            KeyRows = s.KeyRows, Group = s.Group, Causal = s.Causal ? 1 : 0, Scale = s.Scale,
+            B = s.Batch, H = s.Heads, KvH = s.KvHeads, Tq = s.QueryLength, Tk = s.KeyLength, D = s.HeadDim, Dv = s.ValueHeadDim,
+            KeyRows = s.KeyRows, Group = s.Group, Causal = s.Causal ? 1 : 0, Window = s.Window, Scale = s.Scale,
             HasMask = mask ? 1 : 0, HasBias = bias ? 1 : 0, HasDBias = dbias ? 1 : 0,
         };
         if (bias)
@@ -174,14 +171,14 @@ public sealed partial class IlgpuBackend
             var ms = keyMask is null ? null : S(keyMask, "Attention", DType.Float32);
             var bs = bias is null ? null : S(bias, "Attention", DType.Float32);
             long rows = (long)s.Batch * s.Heads * s.QueryLength;
-            long kv = (long)s.Batch * s.KvHeads * s.KeyRows * s.HeadDim;
-            Need(qs, rows * s.HeadDim, "Attention"); Need(os, rows * s.HeadDim, "Attention"); Need(ls, rows, "Attention");
-            Need(ks, kv, "Attention"); Need(vs, kv, "Attention");
+            long kv = (long)s.Batch * s.KvHeads * s.KeyRows;
+            Need(qs, rows * s.HeadDim, "Attention"); Need(os, rows * s.ValueHeadDim, "Attention"); Need(ls, rows, "Attention");
+            Need(ks, kv * s.HeadDim, "Attention"); Need(vs, kv * s.ValueHeadDim, "Attention");
             if (ms is not null) Need(ms, (long)s.Batch * s.KeyLength, "Attention");
             if (bs is not null) Need(bs, biasLayout, "Attention");
             if (rows == 0) return;
             int g = AttentionGroup;
-            AttentionK(Rows((int)rows, g, 2 * s.HeadDim + g), qs.F, ks.F, vs.F, ms?.F ?? Dummy, bs?.F ?? Dummy, os.F, ls.F, args);
+            AttentionK(Rows((int)rows, g, s.HeadDim + s.ValueHeadDim + g), qs.F, ks.F, vs.F, ms?.F ?? Dummy, bs?.F ?? Dummy, os.F, ls.F, args);
         }
     }
 
@@ -206,31 +203,31 @@ public sealed partial class IlgpuBackend
             var bs = bias is null ? null : S(bias, "AttentionBackward", DType.Float32);
             var dbs = dbias is null ? null : S(dbias, "AttentionBackward", DType.Float32);
             long rows = (long)s.Batch * s.Heads * s.QueryLength;
-            long kvIn = (long)s.Batch * s.KvHeads * s.KeyRows * s.HeadDim;
+            long kvIn = (long)s.Batch * s.KvHeads * s.KeyRows;
             long kvRows = (long)s.Batch * s.KvHeads * s.KeyLength;
-            long qn = rows * s.HeadDim;
-            Need(qs, qn, "AttentionBackward"); Need(os, qn, "AttentionBackward"); Need(gs, qn, "AttentionBackward"); Need(dqs, qn, "AttentionBackward");
+            long qn = rows * s.HeadDim, on = rows * s.ValueHeadDim;
+            Need(qs, qn, "AttentionBackward"); Need(os, on, "AttentionBackward"); Need(gs, on, "AttentionBackward"); Need(dqs, qn, "AttentionBackward");
             Need(ls, rows, "AttentionBackward");
-            Need(ks, kvIn, "AttentionBackward"); Need(vs, kvIn, "AttentionBackward");
-            Need(dks, kvRows * s.HeadDim, "AttentionBackward"); Need(dvs, kvRows * s.HeadDim, "AttentionBackward");
+            Need(ks, kvIn * s.HeadDim, "AttentionBackward"); Need(vs, kvIn * s.ValueHeadDim, "AttentionBackward");
+            Need(dks, kvRows * s.HeadDim, "AttentionBackward"); Need(dvs, kvRows * s.ValueHeadDim, "AttentionBackward");
             if (ms is not null) Need(ms, (long)s.Batch * s.KeyLength, "AttentionBackward");
             if (bs is not null) Need(bs, biasLayout, "AttentionBackward");
             if (dbs is not null) Need(dbs, rows * s.KeyLength, "AttentionBackward");
-            int g = AttentionGroup, d = s.HeadDim;
+            int g = AttentionGroup, d = s.HeadDim, dvh = s.ValueHeadDim;
             if (rows > 0)
             {
                 using var delta = Temp(DType.Float32, (int)rows);
-                AttentionDeltaK((int)rows, os.F, gs.F, delta.F, d);
-                AttentionBackwardQueryK(Rows((int)rows, g, 3 * d + g), qs.F, ks.F, vs.F, ms?.F ?? Dummy, bs?.F ?? Dummy, ls.F, delta.F, gs.F,
+                AttentionDeltaK((int)rows, os.F, gs.F, delta.F, dvh);
+                AttentionBackwardQueryK(Rows((int)rows, g, 2 * d + dvh + g), qs.F, ks.F, vs.F, ms?.F ?? Dummy, bs?.F ?? Dummy, ls.F, delta.F, gs.F,
                     dqs.F, dbs?.F ?? Dummy, args);
                 if (kvRows > 0)
-                    AttentionBackwardKeyK(Rows((int)kvRows, g, 4 * d + 2 * g), qs.F, ks.F, vs.F, ms?.F ?? Dummy, bs?.F ?? Dummy, ls.F, delta.F, gs.F,
+                    AttentionBackwardKeyK(Rows((int)kvRows, g, 2 * d + 2 * dvh + 2 * g), qs.F, ks.F, vs.F, ms?.F ?? Dummy, bs?.F ?? Dummy, ls.F, delta.F, gs.F,
                         dks.F, dvs.F, args);
             }
             else if (kvRows > 0)
             {
                 dks.F.SubView(0, kvRows * d).MemSetToZero(_stream);
-                dvs.F.SubView(0, kvRows * d).MemSetToZero(_stream);
+                dvs.F.SubView(0, kvRows * dvh).MemSetToZero(_stream);
             }
         }
     }

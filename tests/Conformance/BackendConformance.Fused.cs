@@ -156,7 +156,13 @@ public abstract partial class BackendConformance
         Close(pd, Get(p), 1e-5f, 1e-6f, "p");
     }
 
-    public static TheoryData<string> AttentionCases => new() { "causal-gqa", "cross-mask", "bias-broadcast", "kv-cache", "masked-row", "decode" };
+    public static TheoryData<string> AttentionCases => new()
+    {
+        "causal-gqa", "cross-mask", "bias-broadcast", "kv-cache", "masked-row", "decode",
+        // Value head size different from the query-key head size (latent attention), sliding windows (Mistral), T5-style bias.
+        "latent-dv", "latent-dv-cross-mask", "window-gqa-t5-bias", "window-1", "window-covers-all", "window-cache-dv-decode",
+        "window-mask-bias-dv", "window-long-tiles",
+    };
 
     [Theory]
     [MemberData(nameof(AttentionCases))]
@@ -170,15 +176,25 @@ public abstract partial class BackendConformance
             "bias-broadcast" => new(1, 2, 1, 4, 9, 6, true, 0.4f),
             "kv-cache" => new(2, 2, 1, 3, 6, 4, true, 0.5f, KeyCapacity: 10),
             "masked-row" => new(1, 1, 1, 2, 3, 4, false, 0.5f),
-            _ => new(2, 2, 2, 1, 7, 4, true, 0.5f, KeyCapacity: 8),
+            "decode" => new(2, 2, 2, 1, 7, 4, true, 0.5f, KeyCapacity: 8),
+            "latent-dv" => new(2, 4, 2, 5, 5, 6, true, 0.4f, ValueDim: 3),
+            "latent-dv-cross-mask" => new(2, 2, 1, 3, 6, 4, false, 0.5f, ValueDim: 7),
+            "window-gqa-t5-bias" => new(2, 4, 2, 6, 6, 4, true, 1f, Window: 2),
+            "window-1" => new(1, 2, 1, 3, 7, 4, true, 0.5f, Window: 1),
+            "window-covers-all" => new(1, 2, 2, 4, 4, 4, true, 0.5f, Window: 9),
+            "window-cache-dv-decode" => new(2, 2, 1, 2, 7, 4, true, 0.5f, KeyCapacity: 9, ValueDim: 5, Window: 3),
+            "window-mask-bias-dv" => new(2, 2, 2, 5, 8, 3, true, 0.6f, ValueDim: 6, Window: 4),
+            "window-long-tiles" => new(1, 2, 1, 150, 200, 4, true, 0.3f, ValueDim: 3, Window: 70),
+            _ => throw new ArgumentException(name),
         };
-        int D = s.HeadDim;
+        int D = s.HeadDim, Dv = s.ValueHeadDim;
         var qd = Rand(rng, s.Batch * s.Heads * s.QueryLength * D);
         var kd = Rand(rng, s.Batch * s.KvHeads * s.KeyRows * D);
-        var vd = Rand(rng, kd.Length);
+        var vd = Rand(rng, s.Batch * s.KvHeads * s.KeyRows * Dv);
         float[]? maskd = name switch
         {
-            "cross-mask" => Enumerable.Range(0, s.Batch * s.KeyLength).Select(i => i % 4 == 1 ? 0f : 1f).ToArray(),
+            "cross-mask" or "latent-dv-cross-mask" or "window-mask-bias-dv" =>
+                Enumerable.Range(0, s.Batch * s.KeyLength).Select(i => i % 4 == 1 ? 0f : 1f).ToArray(),
             "masked-row" => new float[s.KeyLength],                  // every key masked: the rows get zeros
             _ => null,
         };
@@ -190,20 +206,30 @@ public abstract partial class BackendConformance
             biasd = Rand(rng, s.Heads * s.KeyLength + 2);
             biasLayout = new Layout([s.Batch, s.Heads, s.QueryLength, s.KeyLength], [0, s.KeyLength, 0, 1], 2);
         }
-        var dOd = Rand(rng, qd.Length);
+        else if (name == "window-gqa-t5-bias")
+        {
+            // T5's relative-position bias: (1, Heads, QueryLength, KeyLength) shared by the batch.
+            biasd = Rand(rng, s.Heads * s.QueryLength * s.KeyLength);
+            biasLayout = new Layout([s.Batch, s.Heads, s.QueryLength, s.KeyLength], [0, s.QueryLength * s.KeyLength, s.KeyLength, 1]);
+        }
+        else if (name == "window-mask-bias-dv")
+        {
+            biasd = Rand(rng, s.Batch * s.Heads * s.QueryLength * s.KeyLength);
+            biasLayout = Layout.Contiguous([s.Batch, s.Heads, s.QueryLength, s.KeyLength]);
+        }
+        var dOd = Rand(rng, s.Batch * s.Heads * s.QueryLength * Dv);
         var r = Reference.Attention(s, qd, kd, vd, maskd, biasd, biasLayout, dOd);
 
         var q = Put(qd); var k = Put(kd); var v = Put(vd);
         var mask = maskd is null ? null : Put(maskd);
         var bias = biasd is null ? null : Put(biasd);
-        var o = New(qd.Length); var lse = New(s.Batch * s.Heads * s.QueryLength);
+        var o = New(dOd.Length); var lse = New(s.Batch * s.Heads * s.QueryLength);
         B.Attention(s, q, k, v, mask, bias, biasLayout, o, lse);
         Close(r.O, Get(o), 1e-4f, 1e-5f, $"{name} output");
         Close(r.Lse, Get(lse), 1e-5f, 1e-5f, $"{name} lse");
 
         var dq = New(qd.Length, zero: false);
-        var dkv = s.Batch * s.KvHeads * s.KeyLength * D;
-        var dk = New(dkv, zero: false); var dv = New(dkv, zero: false);
+        var dk = New(s.Batch * s.KvHeads * s.KeyLength * D, zero: false); var dv = New(s.Batch * s.KvHeads * s.KeyLength * Dv, zero: false);
         var dbias = bias is null ? null : New(s.Batch * s.Heads * s.QueryLength * s.KeyLength, zero: false);
         B.AttentionBackward(s, q, k, v, mask, bias, biasLayout, o, lse, Put(dOd), dq, dk, dv, dbias);
         Close(r.Dq, Get(dq), 1e-4f, 1e-5f, $"{name} dq");

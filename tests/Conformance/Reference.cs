@@ -268,13 +268,13 @@ public static class Reference
         }
     }
 
-    /// <summary>Naive attention with full score matrices: output, lse, and the gradients for dOutput.</summary>
+    /// <summary>Naive attention with full score matrices: output, lse, and the gradients for dOutput (value head size Dv, sliding window).</summary>
     public static (float[] O, float[] Lse, float[] Dq, float[] Dk, float[] Dv, float[] Dbias) Attention(in AttentionShape s, float[] q, float[] k, float[] v,
         float[]? mask, float[]? bias, Layout biasLayout, float[] dO)
     {
-        int B = s.Batch, H = s.Heads, Tq = s.QueryLength, Tk = s.KeyLength, D = s.HeadDim;
-        var o = new float[B * H * Tq * D]; var lse = new float[B * H * Tq];
-        var dq = new double[q.Length]; var dk = new double[B * s.KvHeads * Tk * D]; var dv = new double[dk.Length];
+        int B = s.Batch, H = s.Heads, Tq = s.QueryLength, Tk = s.KeyLength, D = s.HeadDim, Dv = s.ValueDim > 0 ? s.ValueDim : s.HeadDim;
+        var o = new float[B * H * Tq * Dv]; var lse = new float[B * H * Tq];
+        var dq = new double[q.Length]; var dk = new double[B * s.KvHeads * Tk * D]; var dv = new double[B * s.KvHeads * Tk * Dv];
         var dbias = new float[B * H * Tq * Tk];
         for (int b = 0; b < B; b++)
             for (int h = 0; h < H; h++)
@@ -285,11 +285,13 @@ public static class Reference
                     int row = (b * H + h) * Tq + i;
                     var sc = new double[Tk];
                     double m = double.NegativeInfinity;
-                    int limit = s.Causal ? Math.Min(Tk, i + Tk - Tq + 1) : Tk;
+                    int last = i + Tk - Tq;                              // i' : the query's position among the keys
                     for (int j = 0; j < Tk; j++)
                     {
                         sc[j] = double.NegativeInfinity;
-                        if (j >= limit || (mask is not null && mask[b * Tk + j] == 0)) continue;
+                        if (s.Causal && j > last) continue;
+                        if (s.Causal && s.Window > 0 && j <= last - s.Window) continue;
+                        if (mask is not null && mask[b * Tk + j] == 0) continue;
                         double dot = 0;
                         for (int d = 0; d < D; d++) dot += (double)q[row * D + d] * k[((b * s.KvHeads + kvh) * s.KeyRows + j) * D + d];
                         sc[j] = dot * s.Scale;
@@ -301,28 +303,29 @@ public static class Reference
                     for (int j = 0; j < Tk; j++) l += Math.Exp(sc[j] - m);
                     lse[row] = (float)(m + Math.Log(l));
                     var p = sc.Select(x => Math.Exp(x - m) / l).ToArray();
-                    for (int d = 0; d < D; d++)
+                    for (int d = 0; d < Dv; d++)
                     {
                         double acc = 0;
-                        for (int j = 0; j < Tk; j++) acc += p[j] * v[((b * s.KvHeads + kvh) * s.KeyRows + j) * D + d];
-                        o[row * D + d] = (float)acc;
+                        for (int j = 0; j < Tk; j++) acc += p[j] * v[((b * s.KvHeads + kvh) * s.KeyRows + j) * Dv + d];
+                        o[row * Dv + d] = (float)acc;
                     }
                     // Backward.
                     double di = 0;
-                    for (int d = 0; d < D; d++) di += (double)dO[row * D + d] * o[row * D + d];
+                    for (int d = 0; d < Dv; d++) di += (double)dO[row * Dv + d] * o[row * Dv + d];
                     for (int j = 0; j < Tk; j++)
                     {
                         if (p[j] == 0) continue;
-                        int kOff = ((b * s.KvHeads + kvh) * s.KeyRows + j) * D, gOff = ((b * s.KvHeads + kvh) * Tk + j) * D;
+                        int kOff = ((b * s.KvHeads + kvh) * s.KeyRows + j) * D, kg = ((b * s.KvHeads + kvh) * Tk + j) * D;
+                        int vOff = ((b * s.KvHeads + kvh) * s.KeyRows + j) * Dv, vg = ((b * s.KvHeads + kvh) * Tk + j) * Dv;
                         double dp = 0;
-                        for (int d = 0; d < D; d++) dp += (double)dO[row * D + d] * v[kOff + d];
+                        for (int d = 0; d < Dv; d++) dp += (double)dO[row * Dv + d] * v[vOff + d];
                         double ds = p[j] * (dp - di);
                         dbias[row * Tk + j] = (float)ds;
+                        for (int d = 0; d < Dv; d++) dv[vg + d] += p[j] * dO[row * Dv + d];
                         for (int d = 0; d < D; d++)
                         {
-                            dv[gOff + d] += p[j] * dO[row * D + d];
                             dq[row * D + d] += ds * s.Scale * k[kOff + d];
-                            dk[gOff + d] += ds * s.Scale * q[row * D + d];
+                            dk[kg + d] += ds * s.Scale * q[row * D + d];
                         }
                     }
                 }

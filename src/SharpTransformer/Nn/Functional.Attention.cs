@@ -7,26 +7,36 @@ public static partial class Functional
 {
     /// <summary>
     /// Scaled dot-product attention, tiled flash-style (memory linear in sequence length), forward and backward.
-    /// q (B, H, Tq, D); k and v (B, Hkv, Tk, D) with H a multiple of Hkv (grouped-query attention).
-    /// <paramref name="causal"/>: query i sees keys j &lt;= i + Tk - Tq (aligned at the end, as with a KV cache).
+    /// q (B, H, Tq, D); k (B, Hkv, Tk, D); v (B, Hkv, Tk, Dv) with H a multiple of Hkv (grouped-query attention); the result is
+    /// (B, H, Tq, Dv). The value head size Dv may differ from the query-key head size D (DeepSeek's latent attention).
+    /// <paramref name="causal"/>: query i sees keys j &lt;= i' with i' = i + Tk - Tq (aligned at the end, as with a KV cache).
     /// <paramref name="keyMask"/>: optional (B, Tk) Float32, 0 hides a padding key. <paramref name="bias"/>: optional additive
-    /// scores broadcastable to (B, H, Tq, Tk). <paramref name="scale"/> defaults to 1/sqrt(D).
+    /// scores broadcastable to (B, H, Tq, Tk), with its gradient (e.g. T5's relative positions, (1, H, Tq, Tk)).
+    /// <paramref name="scale"/> defaults to 1/sqrt(D) (T5 uses 1). <paramref name="window"/>: a sliding window (Mistral), only with
+    /// <paramref name="causal"/>: query i sees keys i' - window &lt; j &lt;= i'; null is unlimited.
     /// </summary>
     public static Tensor ScaledDotProductAttention(Tensor q, Tensor k, Tensor v, bool causal = false,
-        Tensor? keyMask = null, Tensor? bias = null, float? scale = null)
+        Tensor? keyMask = null, Tensor? bias = null, float? scale = null, int? window = null)
     {
         const string op = "scaled_dot_product_attention";
         q.RequireFloat(op); k.RequireFloat(op); v.RequireFloat(op);
         if (q.Rank != 4 || k.Rank != 4 || v.Rank != 4)
             throw new ArgumentException($"{op}: q, k, v must be (batch, heads, time, head_dim); got {q.ShapeString}, {k.ShapeString}, {v.ShapeString}.");
         int bsz = q.Size(0), h = q.Size(1), tq = q.Size(2), d = q.Size(3);
-        int hkv = k.Size(1), tk = k.Size(2);
-        if (k.Size(0) != bsz || v.Size(0) != bsz || k.Size(3) != d || v.Size(3) != d || v.Size(1) != hkv || v.Size(2) != tk)
-            throw new ArgumentException($"{op}: shapes do not agree: q {q.ShapeString}, k {k.ShapeString}, v {v.ShapeString}.");
+        int hkv = k.Size(1), tk = k.Size(2), dv = v.Size(3);
+        if (k.Size(0) != bsz || v.Size(0) != bsz || k.Size(3) != d || v.Size(1) != hkv || v.Size(2) != tk)
+            throw new ArgumentException($"{op}: shapes do not agree: q {q.ShapeString}, k {k.ShapeString}, v {v.ShapeString} " +
+                "(expected q (B, H, Tq, D), k (B, Hkv, Tk, D), v (B, Hkv, Tk, Dv)).");
+        if (d == 0 || dv == 0)
+            throw new ArgumentException($"{op}: head sizes must be positive: q {q.ShapeString}, v {v.ShapeString}.");
         if (hkv == 0 || h % hkv != 0)
             throw new ArgumentException($"{op}: {h} query heads are not a multiple of {hkv} key/value heads (q {q.ShapeString}, k {k.ShapeString}).");
         if (causal && tq > tk)
             throw new ArgumentException($"{op}: causal attention with more queries ({tq}) than keys ({tk}).");
+        if (window is int w && (w < 1 || !causal))
+            throw new ArgumentException(w < 1
+                ? $"{op}: window must be at least 1, got {w}."
+                : $"{op}: a sliding window ({w}) needs causal: true.");
         Tensor? mask = null;
         if (keyMask is not null)
         {
@@ -50,12 +60,14 @@ public static partial class Functional
         int capacity = 0;
         bool cached = !AnyGrad(q, bias) && !k.RequiresGrad && !v.RequiresGrad && CacheCapacity(k) is int ck && CacheCapacity(v) == ck;
         if (cached) capacity = CacheCapacity(k)!.Value;
-        var s = new AttentionShape(bsz, h, hkv, tq, tk, d, causal, scale ?? 1f / MathF.Sqrt(d), capacity);
+        // A window that covers every key is no window: the kernels then take the plain causal path.
+        int win = window is int ww && ww < tk ? ww : 0;
+        var s = new AttentionShape(bsz, h, hkv, tq, tk, d, causal, scale ?? 1f / MathF.Sqrt(d), capacity, dv == d ? 0 : dv, win);
         var qc = q.Dense();
         var kc = cached ? k : k.Dense();
         var vc = cached ? v : v.Dense();
         var b = q.Backend;
-        var y = Tensor.Empty(b, DType.Float32, [bsz, h, tq, d]);
+        var y = Tensor.Empty(b, DType.Float32, [bsz, h, tq, dv]);
         var lse = Tensor.Empty(b, DType.Float32, [bsz, h, tq]);
         b.Attention(s, qc.Storage, kc.Storage, vc.Storage, mask?.Storage, bias?.Storage, biasLayout, y.Storage, lse.Storage);
         Tensor[] inputs = bias is null ? [qc, kc, vc] : [qc, kc, vc, bias];
@@ -76,7 +88,7 @@ public static partial class Functional
 
     private static bool AnyGrad(Tensor q, Tensor? bias) => Autograd.GradMode.IsEnabled && (q.RequiresGrad || (bias?.RequiresGrad ?? false));
 
-    // The capacity of a (B, H, capacity, D) buffer of which t is the narrowed prefix (B, H, Tk, D), or null.
+    // The capacity of a (B, H, capacity, D) buffer of which t is the narrowed prefix (B, H, Tk, D), or null (D is t's own last size).
     private static int? CacheCapacity(Tensor t)
     {
         var l = t.Layout;

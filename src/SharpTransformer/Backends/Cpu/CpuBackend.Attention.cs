@@ -21,12 +21,13 @@ public sealed partial class CpuBackend
         var ba = bias is null ? null : F(bias);
         var sh = s;
         var bl = biasLayout;
-        int d = s.HeadDim, tq = s.QueryLength, tk = s.KeyLength;
+        s.Validate("cpu.Attention");
+        int d = s.HeadDim, dv = s.ValueHeadDim, tq = s.QueryLength, tk = s.KeyLength;
         int qTiles = (tq + QueryTile - 1) / QueryTile;
-        ParallelFor(s.Batch * s.Heads * qTiles, (long)Math.Min(tq, QueryTile) * tk * d * 4, (t0, t1) =>
+        ParallelFor(s.Batch * s.Heads * qTiles, (long)Math.Min(tq, QueryTile) * tk * (d + dv) * 2, (t0, t1) =>
         {
             var sbuf = ArrayPool<float>.Shared.Rent(QueryTile * KeyTile);
-            var acc = ArrayPool<float>.Shared.Rent(QueryTile * d);
+            var acc = ArrayPool<float>.Shared.Rent(QueryTile * dv);
             Span<float> m = stackalloc float[QueryTile];
             Span<float> l = stackalloc float[QueryTile];
             try
@@ -36,15 +37,16 @@ public sealed partial class CpuBackend
                     int qt = task % qTiles, bh = task / qTiles, h = bh % sh.Heads, b = bh / sh.Heads;
                     int q0 = qt * QueryTile, rows = Math.Min(QueryTile, tq - q0);
                     int qOff = (bh * tq + q0) * d;
-                    int kvBase = (b * sh.KvHeads + h / sh.Group) * sh.KeyRows * d;
-                    int kEnd = sh.Causal ? Math.Min(tk, q0 + rows + tk - tq) : tk;
+                    int kvHead = (b * sh.KvHeads + h / sh.Group) * sh.KeyRows;
+                    int kBase = kvHead * d, vBase = kvHead * dv;
+                    int kStart = sh.KeyStart(q0), kEnd = sh.KeyEnd(q0 + rows - 1);   // keys any row of the tile may see
                     m[..rows].Fill(float.NegativeInfinity);
                     l[..rows].Clear();
-                    Array.Clear(acc, 0, rows * d);
-                    for (int k0 = 0; k0 < kEnd; k0 += KeyTile)
+                    Array.Clear(acc, 0, rows * dv);
+                    for (int k0 = kStart; k0 < kEnd; k0 += KeyTile)
                     {
                         int nk = Math.Min(KeyTile, kEnd - k0);
-                        Sgemm.Multiply(false, true, rows, nk, d, qa, qOff, d, ka, kvBase + k0 * d, d, sbuf, 0, nk, false, 1);   // S = Q Kᵀ
+                        Sgemm.Multiply(false, true, rows, nk, d, qa, qOff, d, ka, kBase + k0 * d, d, sbuf, 0, nk, false, 1);    // S = Q Kᵀ
                         for (int r = 0; r < rows; r++)
                         {
                             var sr = sbuf.AsSpan(r * nk, nk);
@@ -56,21 +58,21 @@ public sealed partial class CpuBackend
                             {
                                 float corr = MathF.Exp(m[r] - nm);
                                 l[r] *= corr;
-                                if (corr != 1f) TensorPrimitives.Multiply(acc.AsSpan(r * d, d), corr, acc.AsSpan(r * d, d));
+                                if (corr != 1f) TensorPrimitives.Multiply(acc.AsSpan(r * dv, dv), corr, acc.AsSpan(r * dv, dv));
                                 m[r] = nm;
                             }
                             TensorPrimitives.Subtract(sr, nm, sr);
                             TensorPrimitives.Exp(sr, sr);                                                                     // P
                             l[r] += TensorPrimitives.Sum(sr);
                         }
-                        Sgemm.Multiply(false, false, rows, d, nk, sbuf, 0, nk, va, kvBase + k0 * d, d, acc, 0, d, true, 1);     // O += P V
+                        Sgemm.Multiply(false, false, rows, dv, nk, sbuf, 0, nk, va, vBase + k0 * dv, dv, acc, 0, dv, true, 1);  // O += P V
                     }
                     for (int r = 0; r < rows; r++)
                     {
                         int row = bh * tq + q0 + r;
-                        var o = oa.AsSpan(row * d, d);
+                        var o = oa.AsSpan(row * dv, dv);
                         if (l[r] == 0f) { o.Clear(); la[row] = float.NegativeInfinity; continue; }
-                        TensorPrimitives.Multiply(acc.AsSpan(r * d, d), 1f / l[r], o);
+                        TensorPrimitives.Multiply(acc.AsSpan(r * dv, dv), 1f / l[r], o);
                         la[row] = m[r] + MathF.Log(l[r]);
                     }
                 }
@@ -83,7 +85,8 @@ public sealed partial class CpuBackend
         });
     }
 
-    // Scales one row of raw scores and applies the additive bias, the key padding mask and the causal limit (-inf).
+    // Scales one row of raw scores and applies the additive bias, the key padding mask and the causal (and window) limits (-inf).
+    // The branches are per row, not per element: the common case (no bias, no mask, no window) costs one multiply.
     private static void Scores(Span<float> sr, in AttentionShape s, float[]? mask, float[]? bias, in Layout bl, int b, int h, int i, int k0)
     {
         int nk = sr.Length;
@@ -104,6 +107,11 @@ public sealed partial class CpuBackend
         {
             int limit = i + s.KeyLength - s.QueryLength + 1 - k0;   // first masked column in this tile
             for (int j = Math.Max(0, limit); j < nk; j++) sr[j] = float.NegativeInfinity;
+            if (s.Window > 0)
+            {
+                int start = Math.Min(nk, s.KeyStart(i) - k0);         // columns before it fell out of the window
+                for (int j = 0; j < start; j++) sr[j] = float.NegativeInfinity;
+            }
         }
     }
 
@@ -118,8 +126,9 @@ public sealed partial class CpuBackend
         var dba = dbias is null ? null : F(dbias);
         var sh = s;
         var bl = biasLayout;
-        int d = s.HeadDim, tq = s.QueryLength, tk = s.KeyLength;
-        ParallelFor(s.Batch * s.KvHeads, (long)s.Group * tq * tk * d * 8, (t0, t1) =>
+        s.Validate("cpu.AttentionBackward");
+        int d = s.HeadDim, dvh = s.ValueHeadDim, tq = s.QueryLength, tk = s.KeyLength;
+        ParallelFor(s.Batch * s.KvHeads, (long)s.Group * tq * tk * (d + dvh) * 4, (t0, t1) =>
         {
             var pbuf = ArrayPool<float>.Shared.Rent(QueryTile * KeyTile);
             var dpbuf = ArrayPool<float>.Shared.Rent(QueryTile * KeyTile);
@@ -129,10 +138,10 @@ public sealed partial class CpuBackend
                 for (int task = t0; task < t1; task++)
                 {
                     int b = task / sh.KvHeads, kvh = task % sh.KvHeads;
-                    int kvIn = (b * sh.KvHeads + kvh) * sh.KeyRows * d;       // k, v storage
-                    int kvOut = (b * sh.KvHeads + kvh) * tk * d;              // dk, dv storage
-                    dka.AsSpan(kvOut, tk * d).Clear();
-                    dva.AsSpan(kvOut, tk * d).Clear();
+                    int kIn = (b * sh.KvHeads + kvh) * sh.KeyRows * d, vIn = kIn / d * dvh;    // k, v storage
+                    int kOut = (b * sh.KvHeads + kvh) * tk * d, vOut = kOut / d * dvh;         // dk, dv storage
+                    dka.AsSpan(kOut, tk * d).Clear();
+                    dva.AsSpan(vOut, tk * dvh).Clear();
                     for (int h = kvh * sh.Group; h < (kvh + 1) * sh.Group; h++)
                     {
                         int bh = b * sh.Heads + h;
@@ -141,13 +150,13 @@ public sealed partial class CpuBackend
                         for (int q0 = 0; q0 < tq; q0 += QueryTile)
                         {
                             int rows = Math.Min(QueryTile, tq - q0);
-                            int qOff = (bh * tq + q0) * d;
-                            for (int r = 0; r < rows; r++) di[r] = TensorPrimitives.Dot(ga.AsSpan(qOff + r * d, d), oa.AsSpan(qOff + r * d, d));
-                            int kEnd = sh.Causal ? Math.Min(tk, q0 + rows + tk - tq) : tk;
-                            for (int k0 = 0; k0 < kEnd; k0 += KeyTile)
+                            int qOff = (bh * tq + q0) * d, oOff = (bh * tq + q0) * dvh;
+                            for (int r = 0; r < rows; r++) di[r] = TensorPrimitives.Dot(ga.AsSpan(oOff + r * dvh, dvh), oa.AsSpan(oOff + r * dvh, dvh));
+                            int kStart = sh.KeyStart(q0), kEnd = sh.KeyEnd(q0 + rows - 1);
+                            for (int k0 = kStart; k0 < kEnd; k0 += KeyTile)
                             {
                                 int nk = Math.Min(KeyTile, kEnd - k0);
-                                Sgemm.Multiply(false, true, rows, nk, d, qa, qOff, d, ka, kvIn + k0 * d, d, pbuf, 0, nk, false, 1);   // S = Q Kᵀ
+                                Sgemm.Multiply(false, true, rows, nk, d, qa, qOff, d, ka, kIn + k0 * d, d, pbuf, 0, nk, false, 1);    // S = Q Kᵀ
                                 for (int r = 0; r < rows; r++)
                                 {
                                     var pr = pbuf.AsSpan(r * nk, nk);
@@ -157,8 +166,8 @@ public sealed partial class CpuBackend
                                     TensorPrimitives.Subtract(pr, lr, pr);
                                     TensorPrimitives.Exp(pr, pr);                                                                    // P
                                 }
-                                Sgemm.Multiply(true, false, nk, d, rows, pbuf, 0, nk, ga, qOff, d, dva, kvOut + k0 * d, d, true, 1);  // dV += Pᵀ dO
-                                Sgemm.Multiply(false, true, rows, nk, d, ga, qOff, d, va, kvIn + k0 * d, d, dpbuf, 0, nk, false, 1);  // dP = dO Vᵀ
+                                Sgemm.Multiply(true, false, nk, dvh, rows, pbuf, 0, nk, ga, oOff, dvh, dva, vOut + k0 * dvh, dvh, true, 1);  // dV += Pᵀ dO
+                                Sgemm.Multiply(false, true, rows, nk, dvh, ga, oOff, dvh, va, vIn + k0 * dvh, dvh, dpbuf, 0, nk, false, 1);  // dP = dO Vᵀ
                                 for (int r = 0; r < rows; r++)
                                 {
                                     var dp = dpbuf.AsSpan(r * nk, nk);
@@ -167,8 +176,8 @@ public sealed partial class CpuBackend
                                     if (dba is not null) dp.CopyTo(dba.AsSpan((bh * tq + q0 + r) * tk + k0, nk));
                                     TensorPrimitives.Multiply(dp, sh.Scale, dp);
                                 }
-                                Sgemm.Multiply(false, false, rows, d, nk, dpbuf, 0, nk, ka, kvIn + k0 * d, d, dqa, qOff, d, true, 1);  // dQ += dS K
-                                Sgemm.Multiply(true, false, nk, d, rows, dpbuf, 0, nk, qa, qOff, d, dka, kvOut + k0 * d, d, true, 1); // dK += dSᵀ Q
+                                Sgemm.Multiply(false, false, rows, d, nk, dpbuf, 0, nk, ka, kIn + k0 * d, d, dqa, qOff, d, true, 1);   // dQ += dS K
+                                Sgemm.Multiply(true, false, nk, d, rows, dpbuf, 0, nk, qa, qOff, d, dka, kOut + k0 * d, d, true, 1);  // dK += dSᵀ Q
                             }
                         }
                     }
