@@ -22,7 +22,7 @@ public sealed class Gpt2 : CausalLanguageModel
         var opts = new BlockOptions(new AttentionOptions(c, config.Heads, Dropout: config.Dropout), 4 * c, FeedForwardKind.GeluTanh,
             NormKind.LayerNorm, config.LayerNormEps, Names: BlockNames.Gpt2);
         RegisterModule("h", new ModuleList<TransformerBlock>(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(opts, g))));
-        RegisterModule<ILayer>("ln_f", new LayerNorm(c, config.LayerNormEps));
+        RegisterModule("ln_f", new LayerNorm(c, config.LayerNormEps));
         InitWeights(g);
     }
 
@@ -34,8 +34,8 @@ public sealed class Gpt2 : CausalLanguageModel
     public Embedding Wpe => Child<Embedding>("wpe");
     /// <summary>The blocks <c>h.{i}</c> (<c>ln_1</c>, <c>attn.c_attn</c>, <c>attn.c_proj</c>, <c>ln_2</c>, <c>mlp.c_fc</c>, <c>mlp.c_proj</c>).</summary>
     public ModuleList<TransformerBlock> Blocks => Child<ModuleList<TransformerBlock>>("h");
-    /// <summary>Final norm <c>ln_f</c> (a LayerNorm unless replaced).</summary>
-    public ILayer LnF => Child<ILayer>("ln_f");
+    /// <summary>Final LayerNorm <c>ln_f</c>.</summary>
+    public LayerNorm LnF => Child<LayerNorm>("ln_f");
 
     private void InitWeights(Generator g) => GptInit.Apply(Blocks.Items, Config.Layers, g);
 

@@ -19,7 +19,7 @@ public sealed class Llama : CausalLanguageModel
             new AttentionOptions(config.Hidden, config.Heads, config.KvHeads, Causal: true, Bias: false, RopeTheta: config.RopeTheta, FusedQkv: false),
             config.Intermediate, FeedForwardKind.SwiGlu, NormKind.RmsNorm, config.RmsNormEps, MlpBias: false, Names: BlockNames.Llama);
         RegisterModule("layers", new ModuleList<TransformerBlock>(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(opts, g))));
-        RegisterModule<ILayer>("norm", new RmsNorm(config.Hidden, config.RmsNormEps));
+        RegisterModule("norm", new RmsNorm(config.Hidden, config.RmsNormEps));
         if (!config.TieEmbeddings) RegisterModule<ILinear>("lm_head", new Linear(config.Hidden, config.VocabSize, bias: false, g));
         using var _ = TensorScope.Suspend();
         foreach (var (_, p) in NamedParameters())
@@ -35,8 +35,8 @@ public sealed class Llama : CausalLanguageModel
     /// <c>mlp.gate_proj|up_proj|down_proj</c>).
     /// </summary>
     public ModuleList<TransformerBlock> Layers => Child<ModuleList<TransformerBlock>>("layers");
-    /// <summary>Final norm <c>norm</c> (an RMSNorm unless replaced).</summary>
-    public ILayer Norm => Child<ILayer>("norm");
+    /// <summary>Final RMSNorm <c>norm</c>.</summary>
+    public RmsNorm Norm => Child<RmsNorm>("norm");
     /// <summary>Separate output head <c>lm_head</c>, or null when tied to <see cref="EmbedTokens"/>.</summary>
     public ILinear? LmHead => ChildOrNull<ILinear>("lm_head");
 
