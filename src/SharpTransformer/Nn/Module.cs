@@ -153,7 +153,8 @@ public abstract class Module
     /// <summary>
     /// Puts <paramref name="replacement"/> in place of the submodule at <paramref name="path"/> and returns the module it
     /// replaced; forward passes use the replacement from then on. The replacement must have the slot's declared type (a linear
-    /// slot takes any <see cref="ILinear"/>) and, for a linear, the same input and output features.
+    /// slot takes any <see cref="ILinear"/>) and, for a linear, the same input and output features. It takes the training mode
+    /// of the module it replaces.
     /// </summary>
     /// <exception cref="ArgumentException">The path does not exist, or the replacement has another type or shape.</exception>
     public Module ReplaceModule(string path, Module replacement)

@@ -137,7 +137,7 @@ public sealed class MultiHeadAttention : Module
         int tq = q.Size(2), tk = k.Size(2);
         // wired at merge: window — the backend branch's kernel takes the window itself; until then an additive bias hides the
         // keys that slid out (causal and window both hold, so every row keeps its diagonal).
-        if (Options.Window is { } w && causal && tk - tq + 1 > w) bias = bias is null ? WindowBias(tq, tk, w, q) : bias.Add(WindowBias(tq, tk, w, q));
+        if (Options.Window is { } w && causal && tk > w) bias = bias is null ? WindowBias(tq, tk, w, q) : bias.Add(WindowBias(tq, tk, w, q));
         // wired at merge: value head dim — the backend branch's kernel takes Dv != D; until then the composed form below runs.
         if (ValueHeadDim != HeadDim) return ComposedAttention(q, k, v, causal, keyMask, bias, Options.Scale ?? 1f / MathF.Sqrt(HeadDim));
         return Functional.ScaledDotProductAttention(q, k, v, causal, keyMask, bias, Options.Scale);
