@@ -127,6 +127,10 @@ public sealed class ModuleSurgeryTests
         Assert.Contains("c_attn", e.Message);
         m.Unfreeze();
         Assert.All(m.Parameters(), p => Assert.True(p.RequiresGrad));
+        m.Wte.Weight.Freeze();
+        Assert.False(m.Wte.Weight.RequiresGrad);
+        m.Wte.Weight.Unfreeze();
+        Assert.True(m.Wte.Weight.RequiresGrad);
         m.GetSubmodule("h.1").Freeze();
         Assert.False(m.Blocks[1].Mlp.Up.Weight!.RequiresGrad);
         Assert.True(m.Blocks[0].Mlp.Up.Weight!.RequiresGrad);
