@@ -174,11 +174,17 @@ public abstract class Module
         if (slot.Module is ILinear old && replacement is ILinear lin && (old.InFeatures != lin.InFeatures || old.OutFeatures != lin.OutFeatures))
             throw new ArgumentException($"Module.ReplaceModule: '{path}' expects a linear of {old.InFeatures} → {old.OutFeatures} features, " +
                 $"given {replacement.GetType().Name} of {lin.InFeatures} → {lin.OutFeatures}.", nameof(replacement));
+        if (slot.Module is not ILinear && slot.Module.GetType() == replacement.GetType() && slot.Module.OwnShapes() != replacement.OwnShapes())
+            throw new ArgumentException($"Module.ReplaceModule: '{path}' expects a {slot.Module.GetType().Name} with {slot.Module.OwnShapes()}, " +
+                $"given one with {replacement.OwnShapes()}.", nameof(replacement));
         var previous = slot.Module;
         replacement.Train(previous.Training);
         slot.Module = replacement;
         return previous;
     }
+
+    // "weight (16,), bias (16,)": the module's own parameters (a norm or an embedding of another width differs here).
+    private string OwnShapes() => _parameters.Count == 0 ? "no parameters" : string.Join(", ", _parameters.Select(p => $"{p.Name} {p.Tensor.ShapeString}"));
 
     private ArgumentException NotFoundFrom(string op, string path)
     {

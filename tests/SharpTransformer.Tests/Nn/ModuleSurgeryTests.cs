@@ -104,6 +104,11 @@ public sealed class ModuleSurgeryTests
         e = Assert.Throws<ArgumentException>(() => m.ReplaceModule("h.0.attn.c_attn", new LayerNorm(16)));
         Assert.Contains("ILinear", e.Message);
         Assert.Contains("LayerNorm", e.Message);
+        e = Assert.Throws<ArgumentException>(() => m.ReplaceModule("ln_f", new LayerNorm(8)));
+        Assert.Contains("'ln_f'", e.Message);
+        Assert.Contains("weight (16,)", e.Message);
+        Assert.Contains("weight (8,)", e.Message);
+        m.ReplaceModule("ln_f", new LayerNorm(16));
         e = Assert.Throws<ArgumentException>(() => m.ReplaceModule("h.7.attn", new LayerNorm(16)));
         Assert.Contains("'h.7.attn'", e.Message);
         Assert.Contains("'h'", e.Message);
