@@ -3,7 +3,7 @@ using SharpTransformer.Tensors;
 namespace SharpTransformer.Nn;
 
 /// <summary>Inverted dropout, active only in training mode, drawing its masks from a seeded generator.</summary>
-public sealed class Dropout : Module
+public sealed class Dropout : Module, ILayer
 {
     private readonly Generator _generator;
 

@@ -15,37 +15,44 @@ public enum FeedForwardKind
     Relu,
 }
 
-/// <summary>Feed-forward network: a GELU or ReLU MLP (<c>fc</c>, <c>proj</c>) or SwiGLU (<c>gate</c>, <c>up</c>, <c>down</c>).</summary>
-public sealed class FeedForward : Module
+/// <summary>
+/// Feed-forward network, its linears named as Hugging Face names them: a GELU or ReLU MLP (<c>c_fc</c>, <c>c_proj</c>, as GPT-2)
+/// or SwiGLU (<c>gate_proj</c>, <c>up_proj</c>, <c>down_proj</c>, as Llama).
+/// </summary>
+public sealed class FeedForward : Module, ILayer
 {
+    private readonly string _up, _down;
+
     /// <summary>Creates the network.</summary>
     public FeedForward(int dim, int hidden, FeedForwardKind kind, bool bias = true, float dropout = 0f, Generator? generator = null)
     {
         Kind = kind;
         if (kind == FeedForwardKind.SwiGlu)
         {
-            Gate = RegisterModule("gate", new Linear(dim, hidden, bias, generator));
-            Up = RegisterModule("up", new Linear(dim, hidden, bias, generator));
-            Down = RegisterModule("down", new Linear(hidden, dim, bias, generator));
+            (_up, _down) = ("up_proj", "down_proj");
+            RegisterModule<ILinear>("gate_proj", new Linear(dim, hidden, bias, generator));
+            RegisterModule<ILinear>(_up, new Linear(dim, hidden, bias, generator));
+            RegisterModule<ILinear>(_down, new Linear(hidden, dim, bias, generator));
         }
         else
         {
-            Up = RegisterModule("fc", new Linear(dim, hidden, bias, generator));
-            Down = RegisterModule("proj", new Linear(hidden, dim, bias, generator));
+            (_up, _down) = ("c_fc", "c_proj");
+            RegisterModule<ILinear>(_up, new Linear(dim, hidden, bias, generator));
+            RegisterModule<ILinear>(_down, new Linear(hidden, dim, bias, generator));
         }
-        if (dropout > 0f) DropoutLayer = RegisterModule("dropout", new Dropout(dropout, generator));
+        if (dropout > 0f) RegisterModule("dropout", new Dropout(dropout, generator));
     }
 
     /// <summary>The kind.</summary>
     public FeedForwardKind Kind { get; }
-    /// <summary>SwiGLU gate projection (null for GELU MLPs).</summary>
-    public Linear? Gate { get; }
-    /// <summary>Up projection (<c>fc</c> in a GELU MLP).</summary>
-    public Linear Up { get; }
-    /// <summary>Down projection (<c>proj</c> in a GELU MLP).</summary>
-    public Linear Down { get; }
+    /// <summary>SwiGLU gate projection <c>gate_proj</c> (null for GELU MLPs).</summary>
+    public ILinear? Gate => Kind == FeedForwardKind.SwiGlu ? Child<ILinear>("gate_proj") : null;
+    /// <summary>Up projection (<c>up_proj</c>, or <c>c_fc</c> in a GELU MLP).</summary>
+    public ILinear Up => Child<ILinear>(_up);
+    /// <summary>Down projection (<c>down_proj</c>, or <c>c_proj</c> in a GELU MLP).</summary>
+    public ILinear Down => Child<ILinear>(_down);
     /// <summary>Residual dropout, if any.</summary>
-    public Dropout? DropoutLayer { get; }
+    public Dropout? DropoutLayer => ChildOrNull<Dropout>("dropout");
 
     /// <summary>(..., C) → (..., C)</summary>
     public Tensor Forward(Tensor x)
@@ -58,6 +65,6 @@ public sealed class FeedForward : Module
             _ => Up.Forward(x).Gelu(),
         };
         var y = Down.Forward(hdn);
-        return DropoutLayer is null ? y : DropoutLayer.Forward(y);
+        return DropoutLayer is { } d ? d.Forward(y) : y;
     }
 }

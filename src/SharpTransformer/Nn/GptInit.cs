@@ -10,11 +10,16 @@ internal static class GptInit
         float residual = 0.02f / MathF.Sqrt(2f * layers);
         using var _ = TensorScope.Suspend();
         foreach (var b in blocks)
-            foreach (var lin in new[] { b.Attention.Qkv, b.Attention.Proj, b.Mlp.Up, b.Mlp.Down })
+        {
+            var a = b.Attention;
+            ILinear[] projections = a.Qkv is { } qkv ? [qkv, a.Output] : [a.Query!, a.Key!, a.Value!, a.Output];
+            foreach (var lin in projections.Concat([b.Mlp.Up, b.Mlp.Down]))
             {
-                float std = lin == b.Attention.Proj || lin == b.Mlp.Down ? residual : 0.02f;
-                lin.Weight.CopyFrom(Tensor.RandN(lin.Weight.Shape.ToArray(), g, 0f, std));
+                float std = lin == a.Output || lin == b.Mlp.Down ? residual : 0.02f;
+                var w = lin.RequireWeight("GptInit");
+                w.CopyFrom(Tensor.RandN(w.Shape.ToArray(), g, 0f, std));
                 lin.Bias?.CopyFrom(Tensor.Zeros(lin.Bias.Shape));
             }
+        }
     }
 }

@@ -3,7 +3,7 @@ using SharpTransformer.Tensors;
 namespace SharpTransformer.Nn;
 
 /// <summary>Layer normalisation over the last dimension with learned weight (ones) and optional bias (zeros).</summary>
-public sealed class LayerNorm : Module
+public sealed class LayerNorm : Module, ILayer
 {
     /// <summary>Creates the layer.</summary>
     public LayerNorm(int dim, float eps = 1e-5f, bool bias = true)

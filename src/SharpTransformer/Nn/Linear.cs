@@ -2,8 +2,11 @@ using SharpTransformer.Tensors;
 
 namespace SharpTransformer.Nn;
 
-/// <summary>y = x Wᵀ + b with W stored (out, in) as nn.Linear; initialised U(-1/√in, 1/√in) as PyTorch.</summary>
-public sealed class Linear : Module
+/// <summary>
+/// y = x Wᵀ + b with W stored (out, in) as nn.Linear; initialised U(-1/√in, 1/√in) as PyTorch. The dense <see cref="ILinear"/>:
+/// one fused GEMM whose weight gradient goes straight into the parameter's buffer.
+/// </summary>
+public sealed class Linear : Module, ILinear
 {
     /// <summary>Creates the layer.</summary>
     public Linear(int inFeatures, int outFeatures, bool bias = true, Generator? generator = null)

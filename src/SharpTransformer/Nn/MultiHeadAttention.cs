@@ -2,72 +2,179 @@ using SharpTransformer.Tensors;
 
 namespace SharpTransformer.Nn;
 
-/// <summary>Options of <see cref="MultiHeadAttention"/>.</summary>
-/// <param name="Dim">Model width C.</param>
-/// <param name="Heads">Query heads H (head dim = C / H).</param>
-/// <param name="KvHeads">Key/value heads (H for multi-head, 1 for multi-query, in between for grouped-query).</param>
-/// <param name="Causal">Mask future positions (decoders).</param>
-/// <param name="Bias">Biases on the projections.</param>
-/// <param name="RopeTheta">Rotary embedding base, or null for no RoPE.</param>
-/// <param name="Dropout">Dropout on the output projection (residual dropout).</param>
-public sealed record AttentionOptions(int Dim, int Heads, int? KvHeads = null, bool Causal = true, bool Bias = true,
-    float? RopeTheta = null, float Dropout = 0f);
-
 /// <summary>
-/// Multi-head self-attention with grouped-query support, optional RoPE and a KV cache. Projections: one fused
-/// <c>qkv</c> linear (out = (H + 2·Hkv)·D) and <c>proj</c>.
+/// Multi-head attention for every family: self- or cross-attention, grouped-query heads, optional RoPE, an additive score bias
+/// (T5's relative positions), a scale override, separate query-key and value head widths, a sliding causal window and a
+/// key/value cache (<see cref="IKvCache"/>). Projections are named as Hugging Face names them: one fused <c>c_attn</c> and
+/// <c>c_proj</c> (GPT-2) or <c>q_proj</c>, <c>k_proj</c>, <c>v_proj</c>, <c>o_proj</c> (see <see cref="AttentionOptions.FusedQkv"/>).
 /// </summary>
 public sealed class MultiHeadAttention : Module
 {
-    private readonly Dropout? _dropout;
+    private readonly string _output;
 
     /// <summary>Creates the layer.</summary>
     public MultiHeadAttention(AttentionOptions options, Generator? generator = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
         Options = options;
-        int kv = options.KvHeads ?? options.Heads;
-        if (options.Dim % options.Heads != 0) throw new ArgumentException($"MultiHeadAttention: width {options.Dim} is not divisible by {options.Heads} heads.");
-        if (kv <= 0 || options.Heads % kv != 0) throw new ArgumentException($"MultiHeadAttention: {options.Heads} heads are not a multiple of {kv} key/value heads.");
-        HeadDim = options.Dim / options.Heads;
+        int h = options.Heads, kv = options.KvHeads ?? options.Heads;
+        if (options.Dim <= 0 || h <= 0) throw new ArgumentException($"MultiHeadAttention: width {options.Dim} and heads {h} must be positive.");
+        if (options.HeadDim is null && options.Dim % h != 0) throw new ArgumentException($"MultiHeadAttention: width {options.Dim} is not divisible by {h} heads (or give HeadDim).");
+        if (kv <= 0 || h % kv != 0) throw new ArgumentException($"MultiHeadAttention: {h} heads are not a multiple of {kv} key/value heads.");
+        HeadDim = options.HeadDim ?? options.Dim / h;
+        ValueHeadDim = options.ValueHeadDim ?? HeadDim;
         KvHeads = kv;
-        Qkv = RegisterModule("qkv", new Linear(options.Dim, (options.Heads + 2 * kv) * HeadDim, options.Bias, generator));
-        Proj = RegisterModule("proj", new Linear(options.Heads * HeadDim, options.Dim, options.Bias, generator));
-        if (options.Dropout > 0f) _dropout = RegisterModule("dropout", new Dropout(options.Dropout, generator));
+        int kvDim = options.KvDim ?? options.Dim;
+        if (HeadDim <= 0 || ValueHeadDim <= 0 || kvDim <= 0)
+            throw new ArgumentException($"MultiHeadAttention: HeadDim {HeadDim}, ValueHeadDim {ValueHeadDim} and KvDim {kvDim} must be positive.");
+        if (options.Scale is { } s && !(s > 0f && float.IsFinite(s))) throw new ArgumentException($"MultiHeadAttention: Scale must be positive and finite, got {s}.");
+        if (options.Window is { } w)
+        {
+            if (w <= 0) throw new ArgumentException($"MultiHeadAttention: Window must be positive, got {w}.");
+            if (!options.Causal) throw new ArgumentException($"MultiHeadAttention: a sliding Window ({w}) needs Causal attention.");
+        }
+        if (options.RopeTheta is not null && HeadDim % 2 != 0) throw new ArgumentException($"MultiHeadAttention: RoPE needs an even HeadDim, got {HeadDim}.");
+        if (options.FusedQkv)
+        {
+            if (kvDim != options.Dim) throw new ArgumentException($"MultiHeadAttention: a fused qkv projection needs KvDim ({kvDim}) equal to Dim ({options.Dim}).");
+            RegisterModule<ILinear>("c_attn", new Linear(options.Dim, (h + kv) * HeadDim + kv * ValueHeadDim, options.Bias, generator));
+            _output = "c_proj";
+        }
+        else
+        {
+            RegisterModule<ILinear>("q_proj", new Linear(options.Dim, h * HeadDim, options.Bias, generator));
+            RegisterModule<ILinear>("k_proj", new Linear(kvDim, kv * HeadDim, options.Bias, generator));
+            RegisterModule<ILinear>("v_proj", new Linear(kvDim, kv * ValueHeadDim, options.Bias, generator));
+            _output = "o_proj";
+        }
+        RegisterModule<ILinear>(_output, new Linear(h * ValueHeadDim, options.Dim, options.Bias, generator));
+        if (options.Dropout > 0f) RegisterModule("dropout", new Dropout(options.Dropout, generator));
     }
 
     /// <summary>The options.</summary>
     public AttentionOptions Options { get; }
-    /// <summary>Width of each head.</summary>
+    /// <summary>Query/key head width D.</summary>
     public int HeadDim { get; }
+    /// <summary>Value head width Dv.</summary>
+    public int ValueHeadDim { get; }
     /// <summary>Key/value heads.</summary>
     public int KvHeads { get; }
-    /// <summary>Fused query/key/value projection (weight ((H + 2·Hkv)·D, C)).</summary>
-    public Linear Qkv { get; }
-    /// <summary>Output projection.</summary>
-    public Linear Proj { get; }
+    /// <summary>Fused projection <c>c_attn</c>, weight ((H + Hkv)·D + Hkv·Dv, C): rows q, then k, then v; null with separate projections.</summary>
+    public ILinear? Qkv => Options.FusedQkv ? Child<ILinear>("c_attn") : null;
+    /// <summary>Query projection <c>q_proj</c> (H·D, C); null when fused.</summary>
+    public ILinear? Query => Options.FusedQkv ? null : Child<ILinear>("q_proj");
+    /// <summary>Key projection <c>k_proj</c> (Hkv·D, KvDim); null when fused.</summary>
+    public ILinear? Key => Options.FusedQkv ? null : Child<ILinear>("k_proj");
+    /// <summary>Value projection <c>v_proj</c> (Hkv·Dv, KvDim); null when fused.</summary>
+    public ILinear? Value => Options.FusedQkv ? null : Child<ILinear>("v_proj");
+    /// <summary>Output projection (<c>c_proj</c> when fused, else <c>o_proj</c>), (C, H·Dv).</summary>
+    public ILinear Output => Child<ILinear>(_output);
 
     /// <summary>
-    /// x (B, T, C) → (B, T, C). positions: Int32 (T) or (B, T) for RoPE (default 0..T-1 after the cache).
-    /// keyMask: (B, Tk) Float32 with 0 on padding keys (Tk includes cached positions).
+    /// x (B, T, C) → (B, T, C). Self-attention unless <paramref name="kvSource"/> (B, S, KvDim) is given: then keys and values come
+    /// from it (cross-attention), and a cache that already holds them (<see cref="IKvCache.IsComplete"/>, a
+    /// <see cref="CrossAttentionCache"/> after its first call) is read instead of projecting the source again.
+    /// positions: Int32 (T) or (B, T) for RoPE (default 0..T-1 after the cache). keyMask: (B, Tk) Float32 with 0 on padding
+    /// keys (Tk includes cached positions). bias: additive scores broadcastable to (B, H, T, Tk), with its gradient.
     /// </summary>
-    public Tensor Forward(Tensor x, IKvCache? cache = null, Tensor? positions = null, Tensor? keyMask = null)
+    public Tensor Forward(Tensor x, IKvCache? cache = null, Tensor? positions = null, Tensor? keyMask = null,
+        Tensor? kvSource = null, Tensor? bias = null)
     {
-        int b = x.Size(0), t = x.Size(1), h = Options.Heads, d = HeadDim;
-        var qkv = Qkv.Forward(x);                                                       // (B, T, (H + 2Hkv) D)
-        var q = qkv.Narrow(-1, 0, h * d).Reshape(b, t, h, d).Transpose(1, 2);           // (B, H, T, D)
-        var k = qkv.Narrow(-1, h * d, KvHeads * d).Reshape(b, t, KvHeads, d).Transpose(1, 2);   // (B, Hkv, T, D)
-        var v = qkv.Narrow(-1, (h + KvHeads) * d, KvHeads * d).Reshape(b, t, KvHeads, d).Transpose(1, 2);
-        if (Options.RopeTheta is { } theta)
+        if (x.Rank != 3 || x.Size(2) != Options.Dim)
+            throw new ArgumentException($"MultiHeadAttention: input must be (batch, time, {Options.Dim}), got {x.ShapeString}.");
+        int b = x.Size(0), t = x.Size(1), h = Options.Heads, hkv = KvHeads, d = HeadDim, dv = ValueHeadDim;
+        Tensor q, k, v;
+        if (kvSource is null)
         {
-            var pos = positions ?? DefaultPositions(t, cache?.Length ?? 0, x);
-            q = Functional.Rope(q, pos, theta);
-            k = Functional.Rope(k, pos, theta);
+            if (Options.FusedQkv)
+            {
+                var qkv = Qkv!.Forward(x);                                              // (B, T, (H + Hkv) D + Hkv Dv)
+                q = SplitHeads(qkv.Narrow(-1, 0, h * d), h, d);                         // (B, H, T, D)
+                k = SplitHeads(qkv.Narrow(-1, h * d, hkv * d), hkv, d);                 // (B, Hkv, T, D)
+                v = SplitHeads(qkv.Narrow(-1, (h + hkv) * d, hkv * dv), hkv, dv);       // (B, Hkv, T, Dv)
+            }
+            else
+            {
+                q = SplitHeads(Query!.Forward(x), h, d);                                // (B, H, T, D)
+                k = SplitHeads(Key!.Forward(x), hkv, d);                                // (B, Hkv, T, D)
+                v = SplitHeads(Value!.Forward(x), hkv, dv);                             // (B, Hkv, T, Dv)
+            }
+            if (Options.RopeTheta is { } theta)
+            {
+                var pos = positions ?? DefaultPositions(t, cache?.Length ?? 0, x);
+                q = Functional.Rope(q, pos, theta);
+                k = Functional.Rope(k, pos, theta);
+            }
+            if (cache is not null) (k, v) = cache.Append(k, v);                        // (B, Hkv, Tk, D), (B, Hkv, Tk, Dv)
         }
-        if (cache is not null) (k, v) = cache.Append(k, v);                            // (B, Hkv, Tk, D)
-        var y = Functional.ScaledDotProductAttention(q, k, v, Options.Causal, keyMask);  // (B, H, T, D)
-        y = y.Transpose(1, 2).Reshape(b, t, h * d);                                     // (B, T, C)
-        y = Proj.Forward(y);
-        return _dropout is null ? y : _dropout.Forward(y);
+        else
+        {
+            if (Options.FusedQkv) throw new InvalidOperationException("MultiHeadAttention: cross-attention (a key/value source) needs separate projections (FusedQkv: false).");
+            if (Options.RopeTheta is not null) throw new InvalidOperationException("MultiHeadAttention: RoPE is not applied across a key/value source; build cross-attention without RopeTheta.");
+            int kvDim = Options.KvDim ?? Options.Dim;
+            if (kvSource.Rank != 3 || kvSource.Size(0) != b || kvSource.Size(2) != kvDim)
+                throw new ArgumentException($"MultiHeadAttention: the key/value source must be ({b}, time, {kvDim}), got {kvSource.ShapeString}.");
+            q = SplitHeads(Query!.Forward(x), h, d);                                    // (B, H, T, D)
+            if (cache is { IsComplete: true }) (k, v) = cache.Stored();                 // (B, Hkv, S, D), (B, Hkv, S, Dv)
+            else
+            {
+                k = SplitHeads(Key!.Forward(kvSource), hkv, d);                         // (B, Hkv, S, D)
+                v = SplitHeads(Value!.Forward(kvSource), hkv, dv);                      // (B, Hkv, S, Dv)
+                if (cache is not null) (k, v) = cache.Append(k, v);
+            }
+        }
+        var y = Attend(q, k, v, Options.Causal && kvSource is null, keyMask, bias);    // (B, H, T, Dv)
+        y = y.Transpose(1, 2).Reshape(b, t, h * dv);                                    // (B, T, H Dv)
+        y = Output.Forward(y);                                                          // (B, T, C)
+        return ChildOrNull<Dropout>("dropout") is { } drop ? drop.Forward(y) : y;
+    }
+
+    // (B, T, n·w) → (B, n, T, w)
+    private static Tensor SplitHeads(Tensor x, int n, int w) => x.Reshape(x.Size(0), x.Size(1), n, w).Transpose(1, 2);
+
+    private Tensor Attend(Tensor q, Tensor k, Tensor v, bool causal, Tensor? keyMask, Tensor? bias)
+    {
+        int tq = q.Size(2), tk = k.Size(2);
+        // wired at merge: window — the backend branch's kernel takes the window itself; until then an additive bias hides the
+        // keys that slid out (causal and window both hold, so every row keeps its diagonal).
+        if (Options.Window is { } w && causal && tk > w) bias = bias is null ? WindowBias(tq, tk, w, q) : bias.Add(WindowBias(tq, tk, w, q));
+        // wired at merge: value head dim — the backend branch's kernel takes Dv != D; until then the composed form below runs.
+        if (ValueHeadDim != HeadDim) return ComposedAttention(q, k, v, causal, keyMask, bias, Options.Scale ?? 1f / MathF.Sqrt(HeadDim));
+        return Functional.ScaledDotProductAttention(q, k, v, causal, keyMask, bias, Options.Scale);
+    }
+
+    // A score far below any real one (not -inf: a tile of only hidden keys must not give NaN in the online softmax).
+    private const float Hidden = -1e30f;
+
+    // (1, 1, Tq, Tk): Hidden where query i (at position i + Tk - Tq) is Window or more positions after key j.
+    private static Tensor WindowBias(int tq, int tk, int window, Tensor like)
+    {
+        var m = new float[tq * tk];
+        for (int i = 0; i < tq; i++)
+        {
+            int pos = i + tk - tq;
+            for (int j = 0; j < tk; j++) if (pos - j >= window) m[i * tk + j] = Hidden;
+        }
+        return Tensor.FromArray(m, 1, 1, tq, tk).To(like.Backend);
+    }
+
+    // softmax(q kᵀ · scale + masks + bias) v from primitives, for head widths the fused kernel does not take yet.
+    // q (B, H, Tq, D), k (B, Hkv, Tk, D), v (B, Hkv, Tk, Dv) → (B, H, Tq, Dv); query head i reads key/value head i / (H / Hkv).
+    private static Tensor ComposedAttention(Tensor q, Tensor k, Tensor v, bool causal, Tensor? keyMask, Tensor? bias, float scale)
+    {
+        int b = q.Size(0), h = q.Size(1), tq = q.Size(2), d = q.Size(3), hkv = k.Size(1), tk = k.Size(2), dv = v.Size(3);
+        if (causal && tq > tk) throw new ArgumentException($"MultiHeadAttention: causal attention with more queries ({tq}) than keys ({tk}).");
+        var s = q.Reshape(b, hkv, h / hkv * tq, d).MatMul(k.Transpose(2, 3)).Mul(scale).Reshape(b, h, tq, tk);   // (B, H, Tq, Tk)
+        if (causal)
+        {
+            var m = new float[tq * tk];
+            for (int i = 0; i < tq; i++) for (int j = i + tk - tq + 1; j < tk; j++) m[i * tk + j] = Hidden;
+            s = s.Add(Tensor.FromArray(m, 1, 1, tq, tk).To(q.Backend));
+        }
+        if (keyMask is not null) s = s.Add(keyMask.Sub(1f).Mul(-Hidden).Reshape(b, 1, 1, tk));   // 0 on kept keys, Hidden on padding
+        if (bias is not null) s = s.Add(bias);
+        var p = s.Softmax(-1).Reshape(b, hkv, h / hkv * tq, tk);                                            // (B, Hkv, G Tq, Tk)
+        return p.MatMul(v).Reshape(b, h, tq, dv);                                                           // (B, H, Tq, Dv)
     }
 
     private static Tensor DefaultPositions(int t, int start, Tensor like)

@@ -3,7 +3,7 @@ using SharpTransformer.Tensors;
 namespace SharpTransformer.Nn;
 
 /// <summary>RMS normalisation (Llama) over the last dimension with a learned weight (ones).</summary>
-public sealed class RmsNorm : Module
+public sealed class RmsNorm : Module, ILayer
 {
     /// <summary>Creates the layer.</summary>
     public RmsNorm(int dim, float eps = 1e-6f)

@@ -18,48 +18,43 @@ public enum NormKind
 /// <param name="Norm">Normalisation kind.</param>
 /// <param name="NormEps">Normalisation epsilon.</param>
 /// <param name="MlpBias">Biases in the feed-forward.</param>
+/// <param name="Names">Names of the block's children (default <see cref="BlockNames.Default"/>).</param>
 public sealed record BlockOptions(AttentionOptions Attention, int Hidden, FeedForwardKind FeedForward, NormKind Norm = NormKind.LayerNorm,
-    float NormEps = 1e-5f, bool MlpBias = true);
+    float NormEps = 1e-5f, bool MlpBias = true, BlockNames? Names = null);
 
-/// <summary>Pre-norm transformer block: x + attn(norm1(x)), then + mlp(norm2(x)).</summary>
+/// <summary>
+/// Pre-norm transformer block: x + attn(norm1(x)), then + mlp(norm2(x)). Its children are named by <see cref="BlockNames"/>
+/// (GPT-2's <c>ln_1</c>, <c>attn</c>, <c>ln_2</c>, <c>mlp</c>; Llama's <c>input_layernorm</c>, <c>self_attn</c>,
+/// <c>post_attention_layernorm</c>, <c>mlp</c>) and read from the registry, so replacements take effect.
+/// </summary>
 public sealed class TransformerBlock : Module
 {
-    private readonly Func<Tensor, Tensor> _norm1, _norm2;
+    private readonly BlockNames _names;
 
     /// <summary>Creates the block.</summary>
     public TransformerBlock(BlockOptions o, Generator? generator = null)
     {
         int c = o.Attention.Dim;
-        Module n1, n2;
-        if (o.Norm == NormKind.LayerNorm)
-        {
-            var a = new LayerNorm(c, o.NormEps); var b = new LayerNorm(c, o.NormEps);
-            _norm1 = a.Forward; _norm2 = b.Forward; n1 = a; n2 = b;
-        }
-        else
-        {
-            var a = new RmsNorm(c, o.NormEps); var b = new RmsNorm(c, o.NormEps);
-            _norm1 = a.Forward; _norm2 = b.Forward; n1 = a; n2 = b;
-        }
-        Norm1 = RegisterModule("norm1", n1);
-        Attention = RegisterModule("attn", new MultiHeadAttention(o.Attention, generator));
-        Norm2 = RegisterModule("norm2", n2);
-        Mlp = RegisterModule("mlp", new FeedForward(c, o.Hidden, o.FeedForward, o.MlpBias, o.Attention.Dropout, generator));
+        _names = o.Names ?? BlockNames.Default;
+        RegisterModule<ILayer>(_names.Norm1, o.Norm == NormKind.LayerNorm ? new LayerNorm(c, o.NormEps) : new RmsNorm(c, o.NormEps));
+        RegisterModule(_names.Attention, new MultiHeadAttention(o.Attention, generator));
+        RegisterModule<ILayer>(_names.Norm2, o.Norm == NormKind.LayerNorm ? new LayerNorm(c, o.NormEps) : new RmsNorm(c, o.NormEps));
+        RegisterModule(_names.Mlp, new FeedForward(c, o.Hidden, o.FeedForward, o.MlpBias, o.Attention.Dropout, generator));
     }
 
     /// <summary>Norm before attention.</summary>
-    public Module Norm1 { get; }
+    public ILayer Norm1 => Child<ILayer>(_names.Norm1);
     /// <summary>Self-attention.</summary>
-    public MultiHeadAttention Attention { get; }
+    public MultiHeadAttention Attention => Child<MultiHeadAttention>(_names.Attention);
     /// <summary>Norm before the feed-forward.</summary>
-    public Module Norm2 { get; }
+    public ILayer Norm2 => Child<ILayer>(_names.Norm2);
     /// <summary>Feed-forward.</summary>
-    public FeedForward Mlp { get; }
+    public FeedForward Mlp => Child<FeedForward>(_names.Mlp);
 
     /// <summary>x (B, T, C) → (B, T, C).</summary>
     public Tensor Forward(Tensor x, IKvCache? cache = null, Tensor? positions = null, Tensor? keyMask = null)
     {
-        x = x.Add(Attention.Forward(_norm1(x), cache, positions, keyMask));
-        return x.Add(Mlp.Forward(_norm2(x)));
+        x = x.Add(Attention.Forward(Norm1.Forward(x), cache, positions, keyMask));
+        return x.Add(Mlp.Forward(Norm2.Forward(x)));
     }
 }

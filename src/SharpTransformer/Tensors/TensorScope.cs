@@ -37,6 +37,19 @@ public sealed class TensorScope : IDisposable
         if (c is not null && !c._suspended) c._owned!.Add(s);
     }
 
+    // Takes a storage out of every enclosing scope on this thread: it outlives them all (a module's parameter).
+    internal static void Untrack(IStorage s)
+    {
+        for (var c = _current; c is not null; c = c._parent)
+        {
+            var owned = c._owned;
+            if (owned is null || c._suspended) continue;
+            int i = owned.LastIndexOf(s);
+            if (i >= 0) owned.RemoveAt(i);
+            c._kept?.Remove(s);
+        }
+    }
+
     /// <summary>Keeps a tensor's memory alive past this scope (it moves to the enclosing scope, if any).</summary>
     public Tensor Keep(Tensor tensor)
     {

@@ -8,7 +8,8 @@ public sealed record AdamWOptions(float LearningRate = 1e-3f, float Beta1 = 0.9f
     float WeightDecay = 0.01f);
 
 /// <summary>
-/// AdamW with decoupled weight decay, applied by default only to matrices (rank ≥ 2) as nanoGPT does.
+/// AdamW with decoupled weight decay, applied by default only to matrices (rank ≥ 2) as nanoGPT does. Frozen parameters
+/// (<c>RequiresGrad</c> false, see <see cref="Nn.Module.Freeze()"/>) are skipped and get no state.
 /// Each parameter is updated by one fused SIMD pass of the backend. Moments live on their parameter's backend: after
 /// <c>module.To(backend)</c> they follow the parameters at the next <see cref="Step"/>, so moving the model moves the optimizer.
 /// </summary>
@@ -52,7 +53,7 @@ public sealed class AdamW : IOptimizer
         StepCount++;
         foreach (var (p, scale, wd) in _params)
         {
-            if (p.Grad is null) continue;
+            if (p.Grad is null || !p.RequiresGrad) continue;   // frozen after construction: no update, no state
             var (m, v) = StateOf(p);
             var args = new AdamWArgs(LearningRate * scale, Options.Beta1, Options.Beta2, Options.Epsilon, wd, StepCount);
             p.Backend.AdamW(p.Storage, p.Grad.Storage, m.Storage, v.Storage, p.Count, args);

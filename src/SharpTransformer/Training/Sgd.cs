@@ -6,7 +6,10 @@ namespace SharpTransformer.Training;
 /// <summary>Options of <see cref="Sgd"/>; defaults as torch.optim.SGD.</summary>
 public sealed record SgdOptions(float LearningRate = 1e-2f, float Momentum = 0f, float WeightDecay = 0f, bool Nesterov = false);
 
-/// <summary>Stochastic gradient descent with optional momentum (PyTorch's formulation: buf = μ·buf + g; p -= lr·buf).</summary>
+/// <summary>
+/// Stochastic gradient descent with optional momentum (PyTorch's formulation: buf = μ·buf + g; p -= lr·buf). Frozen parameters
+/// (<c>RequiresGrad</c> false) are skipped and get no momentum buffer.
+/// </summary>
 public sealed class Sgd : IOptimizer
 {
     private readonly List<Tensor> _params;
@@ -35,7 +38,7 @@ public sealed class Sgd : IOptimizer
         foreach (var p in _params)
         {
             var grad = p.Grad;
-            if (grad is null) continue;
+            if (grad is null || !p.RequiresGrad) continue;   // frozen after construction: no update, no state
             var b = p.Backend;
             var g = grad;
             if (Options.WeightDecay != 0f) g = grad.Detach().Add(p.Detach().Mul(Options.WeightDecay));
@@ -58,6 +61,10 @@ public sealed class Sgd : IOptimizer
             b.Binary(BinaryOp.Add, p.Storage, p.Layout, step.Storage, step.Layout, p.Storage);
         }
     }
+
+    /// <summary>The momentum buffer of every optimised parameter, in order; null where none was made (no step yet, no momentum, or frozen).</summary>
+    public IReadOnlyList<(Tensor Parameter, Tensor? Momentum)> State =>
+        _params.Select(p => (p, _momentum.TryGetValue(p, out var m) ? m : null)).ToList();
 
     /// <inheritdoc/>
     public IReadOnlyList<Tensor> Parameters => _params;

@@ -53,7 +53,7 @@ public sealed class SequenceClassifierTests
         var model = Build(body, pooling);
         model.Eval();
         // A large classifier (std 3) so that a wrong mask shows well above the tolerance (BERT's pooler output is small).
-        using (TensorScope.Suspend()) model.Classifier.Weight.Detach().CopyFrom(Tensor.RandN(model.Classifier.Weight.Shape.ToArray(), new Generator(9), 0f, 3f));
+        using (TensorScope.Suspend()) model.Classifier.Weight!.Detach().CopyFrom(Tensor.RandN(model.Classifier.Weight!.Shape.ToArray(), new Generator(9), 0f, 3f));
         int[][] seqs = [[2, 7, 9, 11, 3, 5, 8, 13, 4], [2, 5, 3], [2, 17, 19, 21, 4, 6], [2]];
         var (ids, mask) = PadRight(seqs);
         var batch = model.Forward(ids, mask).ToArray();

@@ -226,8 +226,8 @@ public class EncoderModelTests
             if (name != "encoder.embeddings.position.weight") Assert.True(g.Any(v => v != 0f), $"{name}: zero gradient");
         }
         // Central differences on the largest-gradient element of a few parameters (fp32: step 1e-2, tolerance 2e-3 + 5%).
-        var q = m.Encoder.Layers[0].Attention.Qkv.Weight;
-        foreach (var p in new[] { q, m.Encoder.Embeddings.Word.Weight, m.Encoder.Layers[1].Mlp.Up.Weight, m.Encoder.Embeddings.Norm.Weight, m.Nsp.Weight, m.Mlm.Bias })
+        var q = m.Encoder.Layers[0].Attention.Qkv!.Weight!;
+        foreach (var p in new[] { q, m.Encoder.Embeddings.Word.Weight, m.Encoder.Layers[1].Mlp.Up.Weight!, m.Encoder.Embeddings.Norm.Weight, m.Nsp.Weight!, m.Mlm.Bias })
         {
             var g = p.Grad!.ToArray();
             int k = Array.IndexOf(g, g.MaxBy(Math.Abs));

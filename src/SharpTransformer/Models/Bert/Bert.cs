@@ -19,19 +19,19 @@ public sealed class Bert : Module, ITextEncoder, IEncoderTaskModel
         if (config.HiddenSize % config.Heads != 0)
             throw new ArgumentException($"Bert: hidden size {config.HiddenSize} is not divisible by {config.Heads} heads.");
         Config = config;
-        Embeddings = RegisterModule("embeddings", new BertEmbeddings(config, generator));
-        Layers = RegisterModule("layers", new ModuleList<BertLayer>(Enumerable.Range(0, config.Layers).Select(_ => new BertLayer(config, generator))));
-        if (config.Pooler) Pooler = RegisterModule("pooler", new Linear(config.HiddenSize, config.HiddenSize, true, generator));
+        RegisterModule("embeddings", new BertEmbeddings(config, generator));
+        RegisterModule("layers", new ModuleList<BertLayer>(Enumerable.Range(0, config.Layers).Select(_ => new BertLayer(config, generator))));
+        if (config.Pooler) RegisterModule<ILinear>("pooler", new Linear(config.HiddenSize, config.HiddenSize, true, generator));
     }
 
     /// <summary>The configuration.</summary>
     public BertConfig Config { get; }
     /// <summary>The embeddings.</summary>
-    public BertEmbeddings Embeddings { get; }
+    public BertEmbeddings Embeddings => Child<BertEmbeddings>("embeddings");
     /// <summary>The encoder layers.</summary>
-    public ModuleList<BertLayer> Layers { get; }
+    public ModuleList<BertLayer> Layers => Child<ModuleList<BertLayer>>("layers");
     /// <summary>The pooler's dense layer, or null.</summary>
-    public Linear? Pooler { get; }
+    public ILinear? Pooler => ChildOrNull<ILinear>("pooler");
 
     /// <inheritdoc/>
     public int HiddenSize => Config.HiddenSize;
@@ -109,8 +109,8 @@ public sealed class Bert : Module, ITextEncoder, IEncoderTaskModel
         {
             var l = Layers[i];
             string p = $"{prefix}{n.Layer}.{i}.";
-            Split(r, p + n.Query, p + n.Key, p + n.Value, l.Attention.Qkv, c);
-            Dense(r, p + n.AttentionOutput, l.Attention.Proj);
+            Split(r, p + n.Query, p + n.Key, p + n.Value, l.Attention.Qkv!, c);
+            Dense(r, p + n.AttentionOutput, l.Attention.Output);
             Norm(r, p + n.AttentionNorm, l.AttentionNorm);
             Dense(r, p + n.Up, l.Mlp.Up);
             Dense(r, p + n.Down, l.Mlp.Down);
@@ -130,19 +130,19 @@ public sealed class Bert : Module, ITextEncoder, IEncoderTaskModel
             "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm");
     }
 
-    private static void Split(List<HfBinding> r, string q, string k, string v, Linear qkv, int c)
+    private static void Split(List<HfBinding> r, string q, string k, string v, ILinear qkv, int c)
     {
         string[] names = [q, k, v];
         for (int j = 0; j < 3; j++)
         {
-            r.Add(new(names[j] + ".weight", qkv.Weight, HfLayout.Rows, j * c, c));
+            r.Add(new(names[j] + ".weight", qkv.RequireWeight("Bert.HfBindings " + names[j]), HfLayout.Rows, j * c, c));
             r.Add(new(names[j] + ".bias", qkv.Bias!, HfLayout.Rows, j * c, c));
         }
     }
 
-    internal static void Dense(List<HfBinding> r, string name, Linear l)
+    internal static void Dense(List<HfBinding> r, string name, ILinear l)
     {
-        r.Add(new(name + ".weight", l.Weight));
+        r.Add(new(name + ".weight", l.RequireWeight("HfBindings " + name)));
         if (l.Bias is not null) r.Add(new(name + ".bias", l.Bias));
     }
 

@@ -9,30 +9,28 @@ namespace SharpTransformer.Models.Bert;
 /// </summary>
 public sealed class BertEmbeddings : Module
 {
-    private readonly Dropout? _dropout;
-
     /// <summary>Creates the embeddings.</summary>
     public BertEmbeddings(BertConfig config, Generator generator)
     {
         Config = config;
         int c = config.HiddenSize;
-        Word = RegisterModule("word", new Embedding(config.VocabSize, c, generator, 0.02f));
-        Position = RegisterModule("position", new Embedding(config.MaxPositions, c, generator, 0.02f));
-        if (config.HasTokenTypes) TokenType = RegisterModule("token_type", new Embedding(config.TypeVocabSize, c, generator, 0.02f));
-        Norm = RegisterModule("norm", new LayerNorm(c, config.LayerNormEps));
-        if (config.HiddenDropout > 0f) _dropout = RegisterModule("dropout", new Dropout(config.HiddenDropout, generator));
+        RegisterModule("word", new Embedding(config.VocabSize, c, generator, 0.02f));
+        RegisterModule("position", new Embedding(config.MaxPositions, c, generator, 0.02f));
+        if (config.HasTokenTypes) RegisterModule("token_type", new Embedding(config.TypeVocabSize, c, generator, 0.02f));
+        RegisterModule("norm", new LayerNorm(c, config.LayerNormEps));
+        if (config.HiddenDropout > 0f) RegisterModule("dropout", new Dropout(config.HiddenDropout, generator));
     }
 
     /// <summary>The configuration.</summary>
     public BertConfig Config { get; }
     /// <summary>Word table (V, C); the masked-LM decoder is tied to it.</summary>
-    public Embedding Word { get; }
+    public Embedding Word => Child<Embedding>("word");
     /// <summary>Position table (MaxPositions, C).</summary>
-    public Embedding Position { get; }
+    public Embedding Position => Child<Embedding>("position");
     /// <summary>Segment table (TypeVocabSize, C), or null for DistilBERT.</summary>
-    public Embedding? TokenType { get; }
+    public Embedding? TokenType => ChildOrNull<Embedding>("token_type");
     /// <summary>LayerNorm after the sum.</summary>
-    public LayerNorm Norm { get; }
+    public LayerNorm Norm => Child<LayerNorm>("norm");
 
     /// <summary>Int32 ids (B, T) and optional Int32 segment ids (B, T) → (B, T, C).</summary>
     public Tensor Forward(Tensor inputIds, Tensor? tokenTypeIds = null)
@@ -40,15 +38,15 @@ public sealed class BertEmbeddings : Module
         int b = inputIds.Size(0), t = inputIds.Size(1);
         var x = Word.Forward(inputIds);                                           // (B, T, C)
         x = x.Add(Position.Forward(PositionIds(inputIds)));                       // (T, C) or (B, T, C) broadcast
-        if (TokenType is not null)
+        if (TokenType is { } tokenType)
         {
             var types = tokenTypeIds ?? Tensor.FromArray(new int[b * t], b, t).To(inputIds.Backend);
             if (!types.Shape.SequenceEqual(inputIds.Shape))
                 throw new ArgumentException($"BertEmbeddings: token type ids {types.ShapeString} do not match input ids {inputIds.ShapeString}.");
-            x = x.Add(TokenType.Forward(types));                                  // (B, T, C)
+            x = x.Add(tokenType.Forward(types));                                  // (B, T, C)
         }
         x = Norm.Forward(x);
-        return _dropout is null ? x : _dropout.Forward(x);
+        return ChildOrNull<Dropout>("dropout") is { } dropout ? dropout.Forward(x) : x;
     }
 
     /// <summary>

@@ -15,12 +15,12 @@ public sealed class BertForMaskedLM : EncoderTaskModel, IMaskedLmModel
 
     private BertForMaskedLM(BertConfig config, Generator g) : base(config, g)
     {
-        Mlm = RegisterMaskedLmHead(g);
+        RegisterMaskedLmHead(g);
         InitWeights(g);
     }
 
     /// <summary>The masked-LM head.</summary>
-    public MaskedLmHead Mlm { get; }
+    public MaskedLmHead Mlm => Child<MaskedLmHead>("mlm");
 
     /// <inheritdoc/>
     public int VocabSize => Config.VocabSize;

@@ -16,15 +16,15 @@ public sealed class BertForPreTraining : EncoderTaskModel, IMaskedLmModel
 
     private BertForPreTraining(BertConfig config, Generator g) : base(config, g)
     {
-        Mlm = RegisterMaskedLmHead(g);
-        Nsp = RegisterModule("nsp", new Linear(config.HiddenSize, 2, true, g));
+        RegisterMaskedLmHead(g);
+        RegisterModule<ILinear>("nsp", new Linear(config.HiddenSize, 2, true, g));
         InitWeights(g);
     }
 
     /// <summary>The masked-LM head.</summary>
-    public MaskedLmHead Mlm { get; }
+    public MaskedLmHead Mlm => Child<MaskedLmHead>("mlm");
     /// <summary>The next-sentence head (2, C): class 0 = B follows A, 1 = B is random.</summary>
-    public Linear Nsp { get; }
+    public ILinear Nsp => Child<ILinear>("nsp");
 
     /// <inheritdoc/>
     public int VocabSize => Config.VocabSize;

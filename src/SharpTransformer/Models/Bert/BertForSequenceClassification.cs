@@ -13,12 +13,12 @@ public sealed class BertForSequenceClassification : EncoderSequenceClassifier
     private BertForSequenceClassification(BertConfig config, Generator g) : base(config, g)
     {
         RegisterDropout(g);
-        Classifier = RegisterModule("classifier", new Linear(config.HiddenSize, config.NumLabels, true, g));
+        RegisterModule<ILinear>("classifier", new Linear(config.HiddenSize, config.NumLabels, true, g));
         InitWeights(g);
     }
 
     /// <summary>The classifier (labels, C).</summary>
-    public Linear Classifier { get; }
+    public ILinear Classifier => Child<ILinear>("classifier");
 
     /// <inheritdoc/>
     protected override Tensor Classify(EncoderOutput encoded)

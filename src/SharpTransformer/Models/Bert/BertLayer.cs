@@ -13,20 +13,20 @@ public sealed class BertLayer : Module
     public BertLayer(BertConfig config, Generator generator)
     {
         int c = config.HiddenSize;
-        Attention = RegisterModule("attn", new MultiHeadAttention(new AttentionOptions(c, config.Heads, Causal: false, Dropout: config.HiddenDropout), generator));
-        AttentionNorm = RegisterModule("attn_norm", new LayerNorm(c, config.LayerNormEps));
-        Mlp = RegisterModule("mlp", new FeedForward(c, config.IntermediateSize, config.FeedForward, dropout: config.HiddenDropout, generator: generator));
-        OutputNorm = RegisterModule("out_norm", new LayerNorm(c, config.LayerNormEps));
+        RegisterModule("attn", new MultiHeadAttention(new AttentionOptions(c, config.Heads, Causal: false, Dropout: config.HiddenDropout), generator));
+        RegisterModule("attn_norm", new LayerNorm(c, config.LayerNormEps));
+        RegisterModule("mlp", new FeedForward(c, config.IntermediateSize, config.FeedForward, dropout: config.HiddenDropout, generator: generator));
+        RegisterModule("out_norm", new LayerNorm(c, config.LayerNormEps));
     }
 
-    /// <summary>Self-attention (fused qkv, <c>proj</c>).</summary>
-    public MultiHeadAttention Attention { get; }
+    /// <summary>Self-attention (fused <c>c_attn</c>, <c>c_proj</c>).</summary>
+    public MultiHeadAttention Attention => Child<MultiHeadAttention>("attn");
     /// <summary>LayerNorm after the attention residual.</summary>
-    public LayerNorm AttentionNorm { get; }
-    /// <summary>Feed-forward (<c>fc</c>, <c>proj</c>).</summary>
-    public FeedForward Mlp { get; }
+    public LayerNorm AttentionNorm => Child<LayerNorm>("attn_norm");
+    /// <summary>Feed-forward (<c>c_fc</c>, <c>c_proj</c>).</summary>
+    public FeedForward Mlp => Child<FeedForward>("mlp");
     /// <summary>LayerNorm after the feed-forward residual.</summary>
-    public LayerNorm OutputNorm { get; }
+    public LayerNorm OutputNorm => Child<LayerNorm>("out_norm");
 
     /// <summary>x (B, T, C), keyMask (B, T) Float32 with 0 on padding → (B, T, C).</summary>
     public Tensor Forward(Tensor x, Tensor? keyMask = null)

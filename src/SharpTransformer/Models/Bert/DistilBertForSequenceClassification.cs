@@ -16,14 +16,14 @@ public sealed class DistilBertForSequenceClassification : EncoderSequenceClassif
 
     private DistilBertForSequenceClassification(BertConfig config, Generator g) : base(config, g)
     {
-        (PreClassifier, Classifier) = RegisterTwoLayerHead("pre_classifier", "classifier", g);
+        RegisterTwoLayerHead("pre_classifier", "classifier", g);
         InitWeights(g);
     }
 
     /// <summary>The dense layer before the classifier (C, C).</summary>
-    public Linear PreClassifier { get; }
+    public ILinear PreClassifier => Child<ILinear>("pre_classifier");
     /// <summary>The classifier (labels, C).</summary>
-    public Linear Classifier { get; }
+    public ILinear Classifier => Child<ILinear>("classifier");
 
     /// <inheritdoc/>
     protected override Tensor Classify(EncoderOutput encoded) =>

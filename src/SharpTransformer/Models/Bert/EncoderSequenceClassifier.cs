@@ -36,26 +36,24 @@ public abstract class EncoderSequenceClassifier : EncoderTaskModel
     /// <summary>The classifier dropout probability.</summary>
     protected float ClassifierDropoutP => Config.ClassifierDropout ?? Config.HiddenDropout;
 
-    private Dropout? _dropout;
-
     /// <summary>Registers the classifier dropout (<c>dropout</c>) when <see cref="ClassifierDropoutP"/> is positive.</summary>
     private protected void RegisterDropout(Generator g)
     {
-        if (ClassifierDropoutP > 0f) _dropout = RegisterModule("dropout", new Dropout(ClassifierDropoutP, g));
+        if (ClassifierDropoutP > 0f) RegisterModule("dropout", new Dropout(ClassifierDropoutP, g));
     }
 
     /// <summary>Applies the classifier dropout, if one was registered.</summary>
-    private protected Tensor ApplyDropout(Tensor x) => _dropout is null ? x : _dropout.Forward(x);
+    private protected Tensor ApplyDropout(Tensor x) => ChildOrNull<Dropout>("dropout") is { } dropout ? dropout.Forward(x) : x;
 
     /// <summary>
     /// Registers the two-layer head of DistilBERT and RoBERTa in order: <paramref name="dense"/> (C, C), the dropout,
     /// <paramref name="output"/> (labels, C).
     /// </summary>
-    private protected (Linear Dense, Linear Output) RegisterTwoLayerHead(string dense, string output, Generator g)
+    private protected void RegisterTwoLayerHead(string dense, string output, Generator g)
     {
-        var d = RegisterModule(dense, new Linear(Config.HiddenSize, Config.HiddenSize, true, g));
+        RegisterModule<ILinear>(dense, new Linear(Config.HiddenSize, Config.HiddenSize, true, g));
         RegisterDropout(g);
-        return (d, RegisterModule(output, new Linear(Config.HiddenSize, Config.NumLabels, true, g)));
+        RegisterModule<ILinear>(output, new Linear(Config.HiddenSize, Config.NumLabels, true, g));
     }
 
     /// <summary>
@@ -67,7 +65,7 @@ public abstract class EncoderSequenceClassifier : EncoderTaskModel
         : throw new ArgumentException($"{model}: the configuration is of kind {config.Kind}, not {kind}.");
 
     /// <summary>The bindings of dense layers under their Hugging Face names.</summary>
-    private protected static IEnumerable<HfBinding> DenseBindings(params (string Name, Linear Layer)[] layers)
+    private protected static IEnumerable<HfBinding> DenseBindings(params (string Name, ILinear Layer)[] layers)
     {
         var r = new List<HfBinding>();
         foreach (var (name, layer) in layers) Bert.Dense(r, name, layer);

@@ -15,14 +15,14 @@ public abstract class EncoderTaskModel : Module, IEncoderTaskModel
     protected EncoderTaskModel(BertConfig config, Generator generator)
     {
         Config = config;
-        Encoder = RegisterModule("encoder", new Bert(config, generator));
+        RegisterModule("encoder", new Bert(config, generator));
     }
 
     /// <summary>The configuration.</summary>
     public BertConfig Config { get; }
 
     /// <inheritdoc/>
-    public Bert Encoder { get; }
+    public Bert Encoder => Child<Bert>("encoder");
 
     /// <summary>Applies BERT's initialisation to every parameter (call at the end of a derived constructor).</summary>
     protected void InitWeights(Generator g) => Bert.InitWeights(this, g);

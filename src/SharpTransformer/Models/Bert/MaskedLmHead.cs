@@ -18,17 +18,17 @@ public sealed class MaskedLmHead : Module
     {
         Kind = config.Kind;
         _act = config.Kind == EncoderKind.Roberta ? HiddenActivation.Gelu : config.HiddenAct;
-        Dense = RegisterModule("dense", new Linear(config.HiddenSize, config.HiddenSize, true, generator));
-        Norm = RegisterModule("norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+        RegisterModule<ILinear>("dense", new Linear(config.HiddenSize, config.HiddenSize, true, generator));
+        RegisterModule("norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
         Bias = RegisterParameter("bias", Tensor.Zeros(config.VocabSize));
     }
 
     /// <summary>The family (it decides the checkpoint names).</summary>
     public EncoderKind Kind { get; }
     /// <summary>The transform's dense layer (C, C).</summary>
-    public Linear Dense { get; }
+    public ILinear Dense => Child<ILinear>("dense");
     /// <summary>The transform's LayerNorm.</summary>
-    public LayerNorm Norm { get; }
+    public LayerNorm Norm => Child<LayerNorm>("norm");
     /// <summary>The decoder's own bias (V).</summary>
     public Tensor Bias { get; }
 

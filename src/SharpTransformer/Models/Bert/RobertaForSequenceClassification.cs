@@ -16,14 +16,14 @@ public sealed class RobertaForSequenceClassification : EncoderSequenceClassifier
 
     private RobertaForSequenceClassification(BertConfig config, Generator g) : base(config, g)
     {
-        (Dense, OutProj) = RegisterTwoLayerHead("dense", "out_proj", g);
+        RegisterTwoLayerHead("dense", "out_proj", g);
         InitWeights(g);
     }
 
     /// <summary><c>classifier.dense</c> (C, C).</summary>
-    public Linear Dense { get; }
+    public ILinear Dense => Child<ILinear>("dense");
     /// <summary><c>classifier.out_proj</c> (labels, C).</summary>
-    public Linear OutProj { get; }
+    public ILinear OutProj => Child<ILinear>("out_proj");
 
     /// <inheritdoc/>
     protected override Tensor Classify(EncoderOutput encoded)

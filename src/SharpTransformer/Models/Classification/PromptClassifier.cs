@@ -12,7 +12,6 @@ namespace SharpTransformer.Models.Classification;
 /// </summary>
 public sealed class PromptClassifier : Module
 {
-    private readonly ICausalLanguageModel _lm;
     private readonly ITokenizer _tokenizer;
     private readonly int[][] _verbalizers;
     private readonly int[] _prefix, _suffix;
@@ -30,9 +29,8 @@ public sealed class PromptClassifier : Module
         if (!template.Contains("{text}", StringComparison.Ordinal))
             throw new ArgumentException($"PromptClassifier: the template must contain {{text}}, got '{template}'.", nameof(template));
         if (verbalizers.Count < 2) throw new ArgumentException("PromptClassifier: need at least 2 verbalizers.", nameof(verbalizers));
-        _lm = model;
         _tokenizer = tokenizer;
-        Model = RegisterModule("model", (Module)model);
+        RegisterModule("model", (Module)model);
         Template = template;
         Verbalizers = verbalizers.ToArray();
         _verbalizers = verbalizers.Select(v => tokenizer.Encode(v, Plain).Ids).ToArray();
@@ -50,7 +48,9 @@ public sealed class PromptClassifier : Module
     }
 
     /// <summary>The language model.</summary>
-    public Module Model { get; }
+    public Module Model => Child<Module>("model");
+
+    private ICausalLanguageModel Lm => (ICausalLanguageModel)Model;
     /// <summary>The template.</summary>
     public string Template { get; }
     /// <summary>The verbalizers, one per label.</summary>
@@ -60,8 +60,8 @@ public sealed class PromptClassifier : Module
     public int[] PromptIds(string text)
     {
         var ids = _tokenizer.Encode(text, Plain).Ids;
-        int room = _lm.ContextLength - _prefix.Length - _suffix.Length - _verbalizers.Max(v => v.Length);
-        if (room <= 0) throw new ArgumentException($"PromptClassifier: the template and demonstrations ({_prefix.Length + _suffix.Length} tokens) leave no room in the context of {_lm.ContextLength}.");
+        int room = Lm.ContextLength - _prefix.Length - _suffix.Length - _verbalizers.Max(v => v.Length);
+        if (room <= 0) throw new ArgumentException($"PromptClassifier: the template and demonstrations ({_prefix.Length + _suffix.Length} tokens) leave no room in the context of {Lm.ContextLength}.");
         if (ids.Length > room) ids = ids[..room];
         return [.. _prefix, .. ids, .. _suffix];
     }
@@ -87,7 +87,7 @@ public sealed class PromptClassifier : Module
                 for (int j = 0; j < v.Length; j++) targets[i * t + prompts[i].Length - 1 + j] = v[j];
             }
             var backend = Model.Parameters().First().Backend;
-            var logits = _lm.Forward(Tensor.FromArray(ids, b, t).To(backend), null, null, Tensor.FromArray(mask, b, t).To(backend));   // (B, T, V)
+            var logits = Lm.Forward(Tensor.FromArray(ids, b, t).To(backend), null, null, Tensor.FromArray(mask, b, t).To(backend));   // (B, T, V)
             var nll = Functional.CrossEntropy(logits, Tensor.FromArray(targets, b, t).To(backend), reduction: Reduction.None);         // (B, T)
             columns[k] = nll.Sum(1, keepDim: true).Neg();                  // (B, 1)
         }

@@ -11,13 +11,12 @@ namespace SharpTransformer.Models.Classification;
 public sealed class SequenceClassifier : Module
 {
     private readonly Func<Tensor, Tensor?, Tensor?, (Tensor Hidden, Tensor? Pooled)> _body;
-    private readonly Dropout? _drop;
 
     /// <summary>A classifier over an encoder. <paramref name="encoder"/> must be a <see cref="Module"/>.</summary>
     public SequenceClassifier(ITextEncoder encoder, int labels, PoolingKind pooling = PoolingKind.Cls, float dropout = 0.1f, ulong seed = 7)
         : this((Module)encoder, encoder.HiddenSize, labels, pooling, dropout, seed)
     {
-        _body = (ids, mask, types) => { var o = encoder.Encode(ids, mask, types); return (o.LastHiddenState, o.PooledOutput); };
+        _body = (ids, mask, types) => { var o = ((ITextEncoder)Body).Encode(ids, mask, types); return (o.LastHiddenState, o.PooledOutput); };
     }
 
     /// <summary>A classifier over a decoder's final hidden states (default pooling: last token).</summary>
@@ -25,32 +24,32 @@ public sealed class SequenceClassifier : Module
         : this((Module)decoder, decoder.HiddenSize, labels, pooling, dropout, seed)
     {
         if (pooling == PoolingKind.Pooler) throw new ArgumentException("SequenceClassifier: decoders have no pooler; use LastToken, Mean or Cls.", nameof(pooling));
-        _body = (ids, mask, _) => (decoder.Hidden(ids, null, null, mask is null ? null : AttentionMasks.ToKeyMask(mask, "SequenceClassifier")), null);
+        _body = (ids, mask, _) => (((IDecoderBackbone)Body).Hidden(ids, null, null, mask is null ? null : AttentionMasks.ToKeyMask(mask, "SequenceClassifier")), null);
     }
 
     private SequenceClassifier(Module body, int hidden, int labels, PoolingKind pooling, float dropout, ulong seed)
     {
         if (labels < 2) throw new ArgumentOutOfRangeException(nameof(labels), labels, "SequenceClassifier: need at least 2 labels.");
-        Body = RegisterModule("body", body);
+        RegisterModule("body", body);
         Pooling = pooling;
         Labels = labels;
         var g = new Generator(seed);
-        if (dropout > 0f) _drop = RegisterModule("dropout", new Dropout(dropout, g));
-        Classifier = RegisterModule("classifier", new Linear(hidden, labels, true, g));
+        if (dropout > 0f) RegisterModule("dropout", new Dropout(dropout, g));
+        RegisterModule<ILinear>("classifier", new Linear(hidden, labels, true, g));
         _body = (_, _, _) => throw new InvalidOperationException();
     }
 
     /// <summary>The encoder or decoder.</summary>
-    public Module Body { get; }
+    public Module Body => Child<Module>("body");
     /// <summary>The pooling.</summary>
     public PoolingKind Pooling { get; }
     /// <summary>Number of labels.</summary>
     public int Labels { get; }
     /// <summary>The output layer (labels, C).</summary>
-    public Linear Classifier { get; }
+    public ILinear Classifier => Child<ILinear>("classifier");
 
     /// <summary>The parameters of the new head (for a larger learning rate than the pretrained body).</summary>
-    public IEnumerable<Tensor> HeadParameters() => Classifier.Parameters();
+    public IEnumerable<Tensor> HeadParameters() => ((Module)Classifier).Parameters();
 
     /// <summary>The parameters of the body.</summary>
     public IEnumerable<Tensor> BodyParameters() => Body.Parameters();
@@ -66,7 +65,7 @@ public sealed class SequenceClassifier : Module
             PoolingKind.LastToken => Classification.Pooling.Last(hidden, attentionMask),
             _ => pooled ?? throw new InvalidOperationException($"SequenceClassifier: pooling {Pooling} needs an encoder with a pooler ({Body.GetType().Name} has none)."),
         };                                                                                      // (B, C)
-        if (_drop is not null) v = _drop.Forward(v);
+        if (ChildOrNull<Dropout>("dropout") is { } drop) v = drop.Forward(v);
         return Classifier.Forward(v);                                                           // (B, labels)
     }
 }

@@ -11,8 +11,6 @@ namespace SharpTransformer.Models.Classification;
 /// </summary>
 public sealed class TokenClassifier : Module
 {
-    private readonly ITextEncoder _encoder;
-    private readonly Dropout? _drop;
 
     /// <summary>Creates the classifier; <paramref name="encoder"/> must be a <see cref="Module"/>.</summary>
     /// <param name="encoder">The encoder.</param>
@@ -23,32 +21,31 @@ public sealed class TokenClassifier : Module
     public TokenClassifier(ITextEncoder encoder, IReadOnlyList<string> tagNames, bool useCrf = false, float dropout = 0.1f, ulong seed = 7)
     {
         if (tagNames.Count < 2) throw new ArgumentException("TokenClassifier: need at least 2 tags.", nameof(tagNames));
-        _encoder = encoder;
         TagNames = tagNames.ToArray();
         var g = new Generator(seed);
-        Body = RegisterModule("body", (Module)encoder);
-        if (dropout > 0f) _drop = RegisterModule("dropout", new Dropout(dropout, g));
-        Classifier = RegisterModule("classifier", new Linear(encoder.HiddenSize, tagNames.Count, true, g));
-        if (useCrf) Crf = RegisterModule("crf", new ConditionalRandomField(tagNames, true, g));
+        RegisterModule("body", (Module)encoder);
+        if (dropout > 0f) RegisterModule("dropout", new Dropout(dropout, g));
+        RegisterModule<ILinear>("classifier", new Linear(encoder.HiddenSize, tagNames.Count, true, g));
+        if (useCrf) RegisterModule("crf", new ConditionalRandomField(tagNames, true, g));
     }
 
     /// <summary>The encoder.</summary>
-    public Module Body { get; }
+    public Module Body => Child<Module>("body");
     /// <summary>The tags.</summary>
     public IReadOnlyList<string> TagNames { get; }
     /// <summary>The per-token output layer.</summary>
-    public Linear Classifier { get; }
+    public ILinear Classifier => Child<ILinear>("classifier");
     /// <summary>The CRF over words, if any.</summary>
-    public ConditionalRandomField? Crf { get; }
+    public ConditionalRandomField? Crf => ChildOrNull<ConditionalRandomField>("crf");
 
     /// <summary>The parameters of the new head (classifier and CRF).</summary>
-    public IEnumerable<Tensor> HeadParameters() => Classifier.Parameters().Concat(Crf?.Parameters() ?? []);
+    public IEnumerable<Tensor> HeadParameters() => ((Module)Classifier).Parameters().Concat(Crf?.Parameters() ?? []);
 
     /// <summary>Int32 ids (B, T), optional mask and segments → per-token scores (B, T, tags).</summary>
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
     {
-        var h = _encoder.Encode(inputIds, attentionMask, tokenTypeIds).LastHiddenState;       // (B, T, C)
-        if (_drop is not null) h = _drop.Forward(h);
+        var h = ((ITextEncoder)Body).Encode(inputIds, attentionMask, tokenTypeIds).LastHiddenState;       // (B, T, C)
+        if (ChildOrNull<Dropout>("dropout") is { } drop) h = drop.Forward(h);
         return Classifier.Forward(h);                                                         // (B, T, tags)
     }
 

@@ -10,8 +10,6 @@ namespace SharpTransformer.Models.Encoder;
 /// </summary>
 public sealed class TransformerEncoder : Module, ITextEncoder
 {
-    private readonly Dropout? _drop;
-
     /// <summary>Builds a randomly initialised encoder.</summary>
     public TransformerEncoder(TransformerEncoderConfig config, ulong seed = 1337)
     {
@@ -19,26 +17,26 @@ public sealed class TransformerEncoder : Module, ITextEncoder
         Config = config;
         var g = new Generator(seed);
         int c = config.Dim;
-        TokenEmbedding = RegisterModule("tok", new Embedding(config.VocabSize, c, g, 0.02f));
-        PositionEmbedding = RegisterModule("pos", new Embedding(config.MaxPositions, c, g, 0.02f));
-        if (config.Dropout > 0f) _drop = RegisterModule("drop", new Dropout(config.Dropout, g));
+        RegisterModule("tok", new Embedding(config.VocabSize, c, g, 0.02f));
+        RegisterModule("pos", new Embedding(config.MaxPositions, c, g, 0.02f));
+        if (config.Dropout > 0f) RegisterModule("drop", new Dropout(config.Dropout, g));
         var opts = new BlockOptions(new AttentionOptions(c, config.Heads, Causal: false, Dropout: config.Dropout), config.Hidden,
             FeedForwardKind.Gelu, NormKind.LayerNorm, 1e-5f);
-        Blocks = RegisterModule("blocks", new ModuleList<TransformerBlock>(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(opts, g))));
-        Norm = RegisterModule("norm", new LayerNorm(c, 1e-5f));
+        RegisterModule("blocks", new ModuleList<TransformerBlock>(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(opts, g))));
+        RegisterModule("norm", new LayerNorm(c, 1e-5f));
         GptInit.Apply(Blocks.Items, config.Layers, g);
     }
 
     /// <summary>The configuration.</summary>
     public TransformerEncoderConfig Config { get; }
     /// <summary>Token embedding (V, C).</summary>
-    public Embedding TokenEmbedding { get; }
+    public Embedding TokenEmbedding => Child<Embedding>("tok");
     /// <summary>Position embedding (MaxPositions, C).</summary>
-    public Embedding PositionEmbedding { get; }
+    public Embedding PositionEmbedding => Child<Embedding>("pos");
     /// <summary>The blocks.</summary>
-    public ModuleList<TransformerBlock> Blocks { get; }
+    public ModuleList<TransformerBlock> Blocks => Child<ModuleList<TransformerBlock>>("blocks");
     /// <summary>Final LayerNorm.</summary>
-    public LayerNorm Norm { get; }
+    public LayerNorm Norm => Child<LayerNorm>("norm");
 
     /// <inheritdoc/>
     public int HiddenSize => Config.Dim;
@@ -63,7 +61,7 @@ public sealed class TransformerEncoder : Module, ITextEncoder
             throw new ArgumentException($"TransformerEncoder.Forward: attention mask {keyMask.ShapeString} does not match ids {inputIds.ShapeString}.");
         var positions = Tensor.FromArray(Enumerable.Range(0, t).ToArray()).To(inputIds.Backend);
         var x = TokenEmbedding.Forward(inputIds).Add(PositionEmbedding.Forward(positions));   // (B, T, C)
-        if (_drop is not null) x = _drop.Forward(x);
+        if (ChildOrNull<Dropout>("drop") is { } drop) x = drop.Forward(x);
         foreach (var block in Blocks.Items) x = block.Forward(x, null, null, keyMask);
         return Norm.Forward(x);                                                               // (B, T, C)
     }

@@ -10,34 +10,32 @@ namespace SharpTransformer.Models.Gpt2;
 /// </summary>
 public sealed class Gpt2 : CausalLanguageModel
 {
-    private readonly Dropout? _drop;
-
     /// <summary>Builds a randomly initialised model.</summary>
     public Gpt2(Gpt2Config config, ulong seed = 1337)
     {
         Config = config;
         var g = new Generator(seed);
         int c = config.Embedding;
-        Wte = RegisterModule("wte", new Embedding(config.VocabSize, c, g, 0.02f));
-        Wpe = RegisterModule("wpe", new Embedding(config.ContextLength, c, g, 0.02f));
-        if (config.Dropout > 0f) _drop = RegisterModule("drop", new Dropout(config.Dropout, g));
+        RegisterModule("wte", new Embedding(config.VocabSize, c, g, 0.02f));
+        RegisterModule("wpe", new Embedding(config.ContextLength, c, g, 0.02f));
+        if (config.Dropout > 0f) RegisterModule("drop", new Dropout(config.Dropout, g));
         var opts = new BlockOptions(new AttentionOptions(c, config.Heads, Dropout: config.Dropout), 4 * c, FeedForwardKind.GeluTanh,
-            NormKind.LayerNorm, config.LayerNormEps);
-        Blocks = RegisterModule("h", new ModuleList<TransformerBlock>(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(opts, g))));
-        LnF = RegisterModule("ln_f", new LayerNorm(c, config.LayerNormEps));
+            NormKind.LayerNorm, config.LayerNormEps, Names: BlockNames.Gpt2);
+        RegisterModule("h", new ModuleList<TransformerBlock>(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(opts, g))));
+        RegisterModule("ln_f", new LayerNorm(c, config.LayerNormEps));
         InitWeights(g);
     }
 
     /// <summary>The configuration.</summary>
     public Gpt2Config Config { get; }
-    /// <summary>Token embedding (V, C), also the output head.</summary>
-    public Embedding Wte { get; }
-    /// <summary>Position embedding (context, C).</summary>
-    public Embedding Wpe { get; }
-    /// <summary>The blocks.</summary>
-    public ModuleList<TransformerBlock> Blocks { get; }
-    /// <summary>Final LayerNorm.</summary>
-    public LayerNorm LnF { get; }
+    /// <summary>Token embedding <c>wte</c> (V, C), also the output head.</summary>
+    public Embedding Wte => Child<Embedding>("wte");
+    /// <summary>Position embedding <c>wpe</c> (context, C).</summary>
+    public Embedding Wpe => Child<Embedding>("wpe");
+    /// <summary>The blocks <c>h.{i}</c> (<c>ln_1</c>, <c>attn.c_attn</c>, <c>attn.c_proj</c>, <c>ln_2</c>, <c>mlp.c_fc</c>, <c>mlp.c_proj</c>).</summary>
+    public ModuleList<TransformerBlock> Blocks => Child<ModuleList<TransformerBlock>>("h");
+    /// <summary>Final LayerNorm <c>ln_f</c>.</summary>
+    public LayerNorm LnF => Child<LayerNorm>("ln_f");
 
     private void InitWeights(Generator g) => GptInit.Apply(Blocks.Items, Config.Layers, g);
 
@@ -51,7 +49,7 @@ public sealed class Gpt2 : CausalLanguageModel
     public override int ContextLength => Config.ContextLength;
 
     /// <inheritdoc/>
-    public override IKvCache[] CreateCaches() => Blocks.Items.Select(IKvCache (_) => new KvCache(Config.ContextLength)).ToArray();
+    public override IKvCache[] CreateCaches() => Enumerable.Range(0, Config.Layers).Select(IKvCache (_) => new KvCache(Config.ContextLength)).ToArray();
 
     /// <inheritdoc/>
     public override Tensor Hidden(Tensor ids, IKvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null)
@@ -64,8 +62,9 @@ public sealed class Gpt2 : CausalLanguageModel
         if (caches is not null && caches.Length != Blocks.Count) throw new ArgumentException($"Gpt2.Forward: {caches.Length} caches for {Blocks.Count} blocks.");
         positions ??= Tensor.FromArray(Enumerable.Range(past, t).ToArray()).To(ids.Backend);
         var x = Wte.Forward(ids).Add(Wpe.Forward(positions));                 // (B, T, C)
-        if (_drop is not null) x = _drop.Forward(x);
-        for (int i = 0; i < Blocks.Count; i++) x = Blocks[i].Forward(x, caches?[i], null, keyMask);
+        if (ChildOrNull<Dropout>("drop") is { } drop) x = drop.Forward(x);
+        var blocks = Blocks;
+        for (int i = 0; i < blocks.Count; i++) x = blocks[i].Forward(x, caches?[i], null, keyMask);
         return LnF.Forward(x);                                                  // (B, T, C)
     }
 
@@ -80,20 +79,30 @@ public sealed class Gpt2 : CausalLanguageModel
         {
             var b = Blocks[i];
             string p = $"h.{i}.";
-            var n1 = (LayerNorm)b.Norm1; var n2 = (LayerNorm)b.Norm2;
-            r.Add(new(p + "ln_1.weight", n1.Weight)); r.Add(new(p + "ln_1.bias", n1.Bias!));
-            r.Add(new(p + "attn.c_attn.weight", b.Attention.Qkv.Weight, IO.HuggingFace.HfLayout.Transposed));
-            r.Add(new(p + "attn.c_attn.bias", b.Attention.Qkv.Bias!));
-            r.Add(new(p + "attn.c_proj.weight", b.Attention.Proj.Weight, IO.HuggingFace.HfLayout.Transposed));
-            r.Add(new(p + "attn.c_proj.bias", b.Attention.Proj.Bias!));
-            r.Add(new(p + "ln_2.weight", n2.Weight)); r.Add(new(p + "ln_2.bias", n2.Bias!));
-            r.Add(new(p + "mlp.c_fc.weight", b.Mlp.Up.Weight, IO.HuggingFace.HfLayout.Transposed));
-            r.Add(new(p + "mlp.c_fc.bias", b.Mlp.Up.Bias!));
-            r.Add(new(p + "mlp.c_proj.weight", b.Mlp.Down.Weight, IO.HuggingFace.HfLayout.Transposed));
-            r.Add(new(p + "mlp.c_proj.bias", b.Mlp.Down.Bias!));
+            Norm(r, p + "ln_1", b.Norm1);
+            Conv1D(r, p + "attn.c_attn", b.Attention.Qkv!);
+            Conv1D(r, p + "attn.c_proj", b.Attention.Output);
+            Norm(r, p + "ln_2", b.Norm2);
+            Conv1D(r, p + "mlp.c_fc", b.Mlp.Up);
+            Conv1D(r, p + "mlp.c_proj", b.Mlp.Down);
         }
-        r.Add(new("ln_f.weight", LnF.Weight)); r.Add(new("ln_f.bias", LnF.Bias!));
+        Norm(r, "ln_f", LnF);
         return r;
+    }
+
+    // A LayerNorm's weight and bias under name.weight and name.bias.
+    private static void Norm(List<IO.HuggingFace.HfBinding> r, string name, ILayer norm)
+    {
+        var n = norm as LayerNorm ?? throw new InvalidOperationException($"Gpt2.HfBindings: '{name}' holds a {norm.GetType().Name}, not a LayerNorm.");
+        r.Add(new(name + ".weight", n.Weight));
+        r.Add(new(name + ".bias", n.Bias!));
+    }
+
+    // A GPT-2 Conv1D (a linear stored (in, out)): the dense weight of our layer, or of the layer a wrapper holds.
+    private static void Conv1D(List<IO.HuggingFace.HfBinding> r, string name, ILinear l)
+    {
+        r.Add(new(name + ".weight", l.RequireWeight("Gpt2.HfBindings " + name), IO.HuggingFace.HfLayout.Transposed));
+        r.Add(new(name + ".bias", l.Bias ?? throw new InvalidOperationException($"Gpt2.HfBindings: '{name}' has no bias.")));
     }
 
     /// <summary>

@@ -14,13 +14,13 @@ public sealed class Llama : CausalLanguageModel
     {
         Config = config;
         var g = new Generator(seed);
-        EmbedTokens = RegisterModule("embed_tokens", new Embedding(config.VocabSize, config.Hidden, g, 0.02f));
+        RegisterModule("embed_tokens", new Embedding(config.VocabSize, config.Hidden, g, 0.02f));
         var opts = new BlockOptions(
-            new AttentionOptions(config.Hidden, config.Heads, config.KvHeads, Causal: true, Bias: false, RopeTheta: config.RopeTheta),
-            config.Intermediate, FeedForwardKind.SwiGlu, NormKind.RmsNorm, config.RmsNormEps, MlpBias: false);
-        Layers = RegisterModule("layers", new ModuleList<TransformerBlock>(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(opts, g))));
-        Norm = RegisterModule("norm", new RmsNorm(config.Hidden, config.RmsNormEps));
-        if (!config.TieEmbeddings) LmHead = RegisterModule("lm_head", new Linear(config.Hidden, config.VocabSize, bias: false, g));
+            new AttentionOptions(config.Hidden, config.Heads, config.KvHeads, Causal: true, Bias: false, RopeTheta: config.RopeTheta, FusedQkv: false),
+            config.Intermediate, FeedForwardKind.SwiGlu, NormKind.RmsNorm, config.RmsNormEps, MlpBias: false, Names: BlockNames.Llama);
+        RegisterModule("layers", new ModuleList<TransformerBlock>(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(opts, g))));
+        RegisterModule("norm", new RmsNorm(config.Hidden, config.RmsNormEps));
+        if (!config.TieEmbeddings) RegisterModule<ILinear>("lm_head", new Linear(config.Hidden, config.VocabSize, bias: false, g));
         using var _ = TensorScope.Suspend();
         foreach (var (_, p) in NamedParameters())
             if (p.Rank == 2) p.CopyFrom(Tensor.RandN(p.Shape.ToArray(), g, 0f, 0.02f));
@@ -28,14 +28,17 @@ public sealed class Llama : CausalLanguageModel
 
     /// <summary>The configuration.</summary>
     public LlamaConfig Config { get; }
-    /// <summary>Token embedding (V, C).</summary>
-    public Embedding EmbedTokens { get; }
-    /// <summary>The blocks.</summary>
-    public ModuleList<TransformerBlock> Layers { get; }
-    /// <summary>Final RMSNorm.</summary>
-    public RmsNorm Norm { get; }
-    /// <summary>Separate output head, or null when tied to <see cref="EmbedTokens"/>.</summary>
-    public Linear? LmHead { get; }
+    /// <summary>Token embedding <c>embed_tokens</c> (V, C).</summary>
+    public Embedding EmbedTokens => Child<Embedding>("embed_tokens");
+    /// <summary>
+    /// The blocks <c>layers.{i}</c> (<c>input_layernorm</c>, <c>self_attn.q_proj|k_proj|v_proj|o_proj</c>, <c>post_attention_layernorm</c>,
+    /// <c>mlp.gate_proj|up_proj|down_proj</c>).
+    /// </summary>
+    public ModuleList<TransformerBlock> Layers => Child<ModuleList<TransformerBlock>>("layers");
+    /// <summary>Final RMSNorm <c>norm</c>.</summary>
+    public RmsNorm Norm => Child<RmsNorm>("norm");
+    /// <summary>Separate output head <c>lm_head</c>, or null when tied to <see cref="EmbedTokens"/>.</summary>
+    public ILinear? LmHead => ChildOrNull<ILinear>("lm_head");
 
     /// <inheritdoc/>
     public override int VocabSize => Config.VocabSize;
@@ -46,7 +49,7 @@ public sealed class Llama : CausalLanguageModel
     public override int ContextLength => Config.ContextLength;
 
     /// <inheritdoc/>
-    public override IKvCache[] CreateCaches() => Layers.Items.Select(IKvCache (_) => new KvCache(Config.ContextLength)).ToArray();
+    public override IKvCache[] CreateCaches() => Enumerable.Range(0, Config.Layers).Select(IKvCache (_) => new KvCache(Config.ContextLength)).ToArray();
 
     /// <inheritdoc/>
     public override Tensor Head(Tensor hidden) =>
@@ -62,11 +65,12 @@ public sealed class Llama : CausalLanguageModel
             throw new ArgumentException($"Llama.Forward: {past + t} positions exceed the context length {Config.ContextLength}.");
         positions ??= Tensor.FromArray(Enumerable.Range(past, t).ToArray()).To(ids.Backend);
         var x = EmbedTokens.Forward(ids);                                            // (B, T, C)
-        for (int i = 0; i < Layers.Count; i++) x = Layers[i].Forward(x, caches?[i], positions, keyMask);
+        var layers = Layers;
+        for (int i = 0; i < layers.Count; i++) x = layers[i].Forward(x, caches?[i], positions, keyMask);
         return Norm.Forward(x);                                                       // (B, T, C)
     }
 
-    /// <summary>The Hugging Face tensor names of this model (LlamaForCausalLM); q, k and v map to row blocks of our fused qkv.</summary>
+    /// <summary>The Hugging Face tensor names of this model (LlamaForCausalLM): our module paths with the <c>model.</c> prefix.</summary>
     public IReadOnlyList<IO.HuggingFace.HfBinding> HfBindings()
     {
         var r = new List<IO.HuggingFace.HfBinding> { new("model.embed_tokens.weight", EmbedTokens.Weight) };
@@ -74,22 +78,25 @@ public sealed class Llama : CausalLanguageModel
         {
             var b = Layers[i];
             string p = $"model.layers.{i}.";
-            int qRows = Config.Heads * b.Attention.HeadDim, kvRows = Config.KvHeads * b.Attention.HeadDim;
-            var qkv = b.Attention.Qkv.Weight;
-            r.Add(new(p + "input_layernorm.weight", ((RmsNorm)b.Norm1).Weight));
-            r.Add(new(p + "self_attn.q_proj.weight", qkv, IO.HuggingFace.HfLayout.Rows, 0, qRows));
-            r.Add(new(p + "self_attn.k_proj.weight", qkv, IO.HuggingFace.HfLayout.Rows, qRows, kvRows));
-            r.Add(new(p + "self_attn.v_proj.weight", qkv, IO.HuggingFace.HfLayout.Rows, qRows + kvRows, kvRows));
-            r.Add(new(p + "self_attn.o_proj.weight", b.Attention.Proj.Weight));
-            r.Add(new(p + "post_attention_layernorm.weight", ((RmsNorm)b.Norm2).Weight));
-            r.Add(new(p + "mlp.gate_proj.weight", b.Mlp.Gate!.Weight));
-            r.Add(new(p + "mlp.up_proj.weight", b.Mlp.Up.Weight));
-            r.Add(new(p + "mlp.down_proj.weight", b.Mlp.Down.Weight));
+            r.Add(new(p + "input_layernorm.weight", NormWeight(p + "input_layernorm", b.Norm1)));
+            r.Add(Dense(p + "self_attn.q_proj", b.Attention.Query!));
+            r.Add(Dense(p + "self_attn.k_proj", b.Attention.Key!));
+            r.Add(Dense(p + "self_attn.v_proj", b.Attention.Value!));
+            r.Add(Dense(p + "self_attn.o_proj", b.Attention.Output));
+            r.Add(new(p + "post_attention_layernorm.weight", NormWeight(p + "post_attention_layernorm", b.Norm2)));
+            r.Add(Dense(p + "mlp.gate_proj", b.Mlp.Gate!));
+            r.Add(Dense(p + "mlp.up_proj", b.Mlp.Up));
+            r.Add(Dense(p + "mlp.down_proj", b.Mlp.Down));
         }
-        r.Add(new("model.norm.weight", Norm.Weight));
-        if (LmHead is not null) r.Add(new("lm_head.weight", LmHead.Weight));
+        r.Add(new("model.norm.weight", NormWeight("model.norm", Norm)));
+        if (LmHead is { } head) r.Add(Dense("lm_head", head));
         return r;
     }
+
+    private static IO.HuggingFace.HfBinding Dense(string name, ILinear l) => new(name + ".weight", l.RequireWeight("Llama.HfBindings " + name));
+
+    private static Tensor NormWeight(string name, ILayer norm) =>
+        (norm as RmsNorm ?? throw new InvalidOperationException($"Llama.HfBindings: '{name}' holds a {norm.GetType().Name}, not an RmsNorm.")).Weight;
 
     /// <summary>Loads Hugging Face Llama weights; every missing, unexpected or mis-shaped tensor is reported.</summary>
     public void LoadHuggingFace(IO.HuggingFace.ITensorSource source, string fileName = "model.safetensors") =>

@@ -11,47 +11,45 @@ namespace SharpTransformer.Models.Tagging;
 /// </summary>
 public sealed class WordCharTagger : Module
 {
-    private readonly Dropout? _drop;
-
     /// <summary>Builds a randomly initialised tagger.</summary>
     public WordCharTagger(WordCharTaggerConfig config, IReadOnlyList<string>? tagNames = null, ulong seed = 1337)
     {
         Config = config;
         var g = new Generator(seed);
-        WordEmbedding = RegisterModule("word", new Embedding(config.Words, config.WordDim, g, 0.1f));
-        CharEmbedding = RegisterModule("char", new Embedding(config.Chars, config.CharDim, g, 0.1f));
-        CaseEmbedding = RegisterModule("case", new Embedding(WordCasing.Count, config.CaseDim, g, 0.1f));
-        CharConv = RegisterModule("char_conv", new Linear(3 * config.CharDim, config.CharFilters, true, g));
-        Input = RegisterModule("input", new Linear(config.WordDim + config.CaseDim + config.CharFilters, config.Dim, true, g));
-        if (config.Dropout > 0f) _drop = RegisterModule("dropout", new Dropout(config.Dropout, g));
+        RegisterModule("word", new Embedding(config.Words, config.WordDim, g, 0.1f));
+        RegisterModule("char", new Embedding(config.Chars, config.CharDim, g, 0.1f));
+        RegisterModule("case", new Embedding(WordCasing.Count, config.CaseDim, g, 0.1f));
+        RegisterModule<ILinear>("char_conv", new Linear(3 * config.CharDim, config.CharFilters, true, g));
+        RegisterModule<ILinear>("input", new Linear(config.WordDim + config.CaseDim + config.CharFilters, config.Dim, true, g));
+        if (config.Dropout > 0f) RegisterModule("dropout", new Dropout(config.Dropout, g));
         var opts = new BlockOptions(new AttentionOptions(config.Dim, config.Heads, Causal: false, RopeTheta: 10000f, Dropout: config.Dropout),
             config.Hidden, FeedForwardKind.Gelu);
-        Blocks = RegisterModule("blocks", new ModuleList<TransformerBlock>(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(opts, g))));
-        Norm = RegisterModule("norm", new LayerNorm(config.Dim));
-        Emissions = RegisterModule("emissions", new Linear(config.Dim, config.Tags, true, g));
-        if (config.UseCrf) Crf = RegisterModule("crf", tagNames is null ? new ConditionalRandomField(config.Tags, g) : new ConditionalRandomField(tagNames, true, g));
+        RegisterModule("blocks", new ModuleList<TransformerBlock>(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(opts, g))));
+        RegisterModule("norm", new LayerNorm(config.Dim));
+        RegisterModule<ILinear>("emissions", new Linear(config.Dim, config.Tags, true, g));
+        if (config.UseCrf) RegisterModule("crf", tagNames is null ? new ConditionalRandomField(config.Tags, g) : new ConditionalRandomField(tagNames, true, g));
     }
 
     /// <summary>The configuration.</summary>
     public WordCharTaggerConfig Config { get; }
     /// <summary>Lower-cased word embedding.</summary>
-    public Embedding WordEmbedding { get; }
+    public Embedding WordEmbedding => Child<Embedding>("word");
     /// <summary>Character embedding.</summary>
-    public Embedding CharEmbedding { get; }
+    public Embedding CharEmbedding => Child<Embedding>("char");
     /// <summary>Casing embedding.</summary>
-    public Embedding CaseEmbedding { get; }
+    public Embedding CaseEmbedding => Child<Embedding>("case");
     /// <summary>Character convolution (3·CharDim → filters) applied to every window of three characters.</summary>
-    public Linear CharConv { get; }
+    public ILinear CharConv => Child<ILinear>("char_conv");
     /// <summary>Projection of the word features to the transformer width.</summary>
-    public Linear Input { get; }
+    public ILinear Input => Child<ILinear>("input");
     /// <summary>Transformer blocks.</summary>
-    public ModuleList<TransformerBlock> Blocks { get; }
+    public ModuleList<TransformerBlock> Blocks => Child<ModuleList<TransformerBlock>>("blocks");
     /// <summary>Final LayerNorm.</summary>
-    public LayerNorm Norm { get; }
+    public LayerNorm Norm => Child<LayerNorm>("norm");
     /// <summary>Per-tag scores.</summary>
-    public Linear Emissions { get; }
+    public ILinear Emissions => Child<ILinear>("emissions");
     /// <summary>The CRF, when <see cref="WordCharTaggerConfig.UseCrf"/>.</summary>
-    public ConditionalRandomField? Crf { get; }
+    public ConditionalRandomField? Crf => ChildOrNull<ConditionalRandomField>("crf");
 
     /// <summary>Emission scores (B, T, tags) of a batch.</summary>
     public Tensor Forward(WordBatch batch)
@@ -65,12 +63,12 @@ public sealed class WordCharTagger : Module
         var charFeat = CharConv.Forward(windows).Add(batch.CharWindowPenalty.To(backend))
             .Max(1).Reshape(b, t, Config.CharFilters);                                         // (B, T, F)
         var x = Tensor.Concat([WordEmbedding.Forward(batch.Words.To(backend)), CaseEmbedding.Forward(batch.Casing.To(backend)), charFeat], 2);
-        if (_drop is not null) x = _drop.Forward(x);
+        if (ChildOrNull<Dropout>("dropout") is { } drop) x = drop.Forward(x);
         x = Input.Forward(x);                                                                   // (B, T, C)
         var mask = batch.Mask.To(backend);
         foreach (var block in Blocks.Items) x = block.Forward(x, null, null, mask);
         x = Norm.Forward(x);
-        if (_drop is not null) x = _drop.Forward(x);
+        if (ChildOrNull<Dropout>("dropout") is { } drop2) x = drop2.Forward(x);
         return Emissions.Forward(x);                                                            // (B, T, tags)
     }
 
