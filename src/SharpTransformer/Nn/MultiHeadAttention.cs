@@ -132,50 +132,10 @@ public sealed class MultiHeadAttention : Module
     // (B, T, n·w) → (B, n, T, w)
     private static Tensor SplitHeads(Tensor x, int n, int w) => x.Reshape(x.Size(0), x.Size(1), n, w).Transpose(1, 2);
 
-    private Tensor Attend(Tensor q, Tensor k, Tensor v, bool causal, Tensor? keyMask, Tensor? bias)
-    {
-        int tq = q.Size(2), tk = k.Size(2);
-        // wired at merge: window — the backend branch's kernel takes the window itself; until then an additive bias hides the
-        // keys that slid out (causal and window both hold, so every row keeps its diagonal).
-        if (Options.Window is { } w && causal && tk > w) bias = bias is null ? WindowBias(tq, tk, w, q) : bias.Add(WindowBias(tq, tk, w, q));
-        // wired at merge: value head dim — the backend branch's kernel takes Dv != D; until then the composed form below runs.
-        if (ValueHeadDim != HeadDim) return ComposedAttention(q, k, v, causal, keyMask, bias, Options.Scale ?? 1f / MathF.Sqrt(HeadDim));
-        return Functional.ScaledDotProductAttention(q, k, v, causal, keyMask, bias, Options.Scale);
-    }
-
-    // A score far below any real one (not -inf: a tile of only hidden keys must not give NaN in the online softmax).
-    private const float Hidden = -1e30f;
-
-    // (1, 1, Tq, Tk): Hidden where query i (at position i + Tk - Tq) is Window or more positions after key j.
-    private static Tensor WindowBias(int tq, int tk, int window, Tensor like)
-    {
-        var m = new float[tq * tk];
-        for (int i = 0; i < tq; i++)
-        {
-            int pos = i + tk - tq;
-            for (int j = 0; j < tk; j++) if (pos - j >= window) m[i * tk + j] = Hidden;
-        }
-        return Tensor.FromArray(m, 1, 1, tq, tk).To(like.Backend);
-    }
-
-    // softmax(q kᵀ · scale + masks + bias) v from primitives, for head widths the fused kernel does not take yet.
-    // q (B, H, Tq, D), k (B, Hkv, Tk, D), v (B, Hkv, Tk, Dv) → (B, H, Tq, Dv); query head i reads key/value head i / (H / Hkv).
-    private static Tensor ComposedAttention(Tensor q, Tensor k, Tensor v, bool causal, Tensor? keyMask, Tensor? bias, float scale)
-    {
-        int b = q.Size(0), h = q.Size(1), tq = q.Size(2), d = q.Size(3), hkv = k.Size(1), tk = k.Size(2), dv = v.Size(3);
-        if (causal && tq > tk) throw new ArgumentException($"MultiHeadAttention: causal attention with more queries ({tq}) than keys ({tk}).");
-        var s = q.Reshape(b, hkv, h / hkv * tq, d).MatMul(k.Transpose(2, 3)).Mul(scale).Reshape(b, h, tq, tk);   // (B, H, Tq, Tk)
-        if (causal)
-        {
-            var m = new float[tq * tk];
-            for (int i = 0; i < tq; i++) for (int j = i + tk - tq + 1; j < tk; j++) m[i * tk + j] = Hidden;
-            s = s.Add(Tensor.FromArray(m, 1, 1, tq, tk).To(q.Backend));
-        }
-        if (keyMask is not null) s = s.Add(keyMask.Sub(1f).Mul(-Hidden).Reshape(b, 1, 1, tk));   // 0 on kept keys, Hidden on padding
-        if (bias is not null) s = s.Add(bias);
-        var p = s.Softmax(-1).Reshape(b, hkv, h / hkv * tq, tk);                                            // (B, Hkv, G Tq, Tk)
-        return p.MatMul(v).Reshape(b, h, tq, dv);                                                           // (B, H, Tq, Dv)
-    }
+    // The window is the kernel's (Mistral): query i sees keys in (i' - window, i'] with i' = i + Tk - Tq; the kernel also takes
+    // a value head width Dv different from the query-key width D (DeepSeek's latent attention).
+    private Tensor Attend(Tensor q, Tensor k, Tensor v, bool causal, Tensor? keyMask, Tensor? bias) =>
+        Functional.ScaledDotProductAttention(q, k, v, causal, keyMask, bias, Options.Scale, causal ? Options.Window : null);
 
     private static Tensor DefaultPositions(int t, int start, Tensor like)
     {

@@ -63,7 +63,7 @@ public sealed class Sgd : IOptimizer
     }
 
     /// <summary>The momentum buffer of every optimised parameter, in order; null where none was made (no step yet, no momentum, or frozen).</summary>
-    public IReadOnlyList<(Tensor Parameter, Tensor? Momentum)> State =>
+    public IReadOnlyList<(Tensor Parameter, Tensor? Momentum)> Moments =>
         _params.Select(p => (p, _momentum.TryGetValue(p, out var m) ? m : null)).ToList();
 
     /// <inheritdoc/>

@@ -152,7 +152,7 @@ public sealed class ModuleSurgeryTests
         var ids = Ids();
         Functional.CrossEntropy(m.Forward(ids), ids).Backward();
         adam.Step();
-        long state = adam.State.Sum(s => (long)(s.M?.Count ?? 0) + (s.V?.Count ?? 0));
+        long state = adam.Moments.Sum(s => (long)(s.M?.Count ?? 0) + (s.V?.Count ?? 0));
         Assert.Equal(2 * trainable, state);
         Assert.Equal(frozenBefore, m.Wte.Weight.ToArray());
 
@@ -167,8 +167,8 @@ public sealed class ModuleSurgeryTests
         sgd.Step();
         Assert.Equal(qkvBefore, m.Blocks[1].Attention.Qkv!.Weight!.ToArray());
         long lnF = m.LnF.Weight.Count + m.LnF.Bias!.Count;
-        Assert.Equal(2 * lnF, adam.State.Sum(s => (long)(s.M?.Count ?? 0) + (s.V?.Count ?? 0)));
-        Assert.Equal(lnF, sgd.State.Sum(s => (long)(s.Momentum?.Count ?? 0)));
+        Assert.Equal(2 * lnF, adam.Moments.Sum(s => (long)(s.M?.Count ?? 0) + (s.V?.Count ?? 0)));
+        Assert.Equal(lnF, sgd.Moments.Sum(s => (long)(s.Momentum?.Count ?? 0)));
     }
 
     [Fact]
