@@ -12,19 +12,19 @@ namespace SharpTransformer.Models.Classification;
 /// </summary>
 public sealed class PromptClassifier : Module
 {
-    private readonly ICausalLanguageModel _lm;
+    private readonly CausalLanguageModel _lm;
     private readonly ITokenizer _tokenizer;
     private readonly int[][] _verbalizers;
     private readonly int[] _prefix, _suffix;
     private static readonly EncodeOptions Plain = new() { AddSpecialTokens = false, ComputeOffsets = false };
 
     /// <summary>Creates the classifier.</summary>
-    /// <param name="model">The language model (a <see cref="Module"/>).</param>
+    /// <param name="model">The language model.</param>
     /// <param name="tokenizer">Its tokenizer.</param>
     /// <param name="template">The prompt, with <c>{text}</c> where the input goes, e.g. <c>"review: {text} sentiment:"</c>.</param>
     /// <param name="verbalizers">One string per label, scored after the prompt, e.g. <c>[" negative", " positive"]</c>.</param>
     /// <param name="demonstrations">In-context examples (text, label) put before the prompt, each filled with its verbalizer.</param>
-    public PromptClassifier(ICausalLanguageModel model, ITokenizer tokenizer, string template, IReadOnlyList<string> verbalizers,
+    public PromptClassifier(CausalLanguageModel model, ITokenizer tokenizer, string template, IReadOnlyList<string> verbalizers,
         IReadOnlyList<(string Text, int Label)>? demonstrations = null)
     {
         if (!template.Contains("{text}", StringComparison.Ordinal))
@@ -32,7 +32,7 @@ public sealed class PromptClassifier : Module
         if (verbalizers.Count < 2) throw new ArgumentException("PromptClassifier: need at least 2 verbalizers.", nameof(verbalizers));
         _lm = model;
         _tokenizer = tokenizer;
-        Model = RegisterModule("model", (Module)model);
+        Model = RegisterModule("model", model);
         Template = template;
         Verbalizers = verbalizers.ToArray();
         _verbalizers = verbalizers.Select(v => tokenizer.Encode(v, Plain).Ids).ToArray();
@@ -50,7 +50,7 @@ public sealed class PromptClassifier : Module
     }
 
     /// <summary>The language model.</summary>
-    public Module Model { get; }
+    public CausalLanguageModel Model { get; }
     /// <summary>The template.</summary>
     public string Template { get; }
     /// <summary>The verbalizers, one per label.</summary>

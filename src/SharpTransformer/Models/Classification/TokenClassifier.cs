@@ -11,29 +11,29 @@ namespace SharpTransformer.Models.Classification;
 /// </summary>
 public sealed class TokenClassifier : Module
 {
-    private readonly ITextEncoder _encoder;
+    private readonly EncoderModel _encoder;
     private readonly Dropout? _drop;
 
-    /// <summary>Creates the classifier; <paramref name="encoder"/> must be a <see cref="Module"/>.</summary>
+    /// <summary>Creates the classifier.</summary>
     /// <param name="encoder">The encoder.</param>
     /// <param name="tagNames">The tags (BIO names enable the CRF's constraints).</param>
     /// <param name="useCrf">Add a CRF over the words.</param>
     /// <param name="dropout">Dropout before the classifier.</param>
     /// <param name="seed">Initialisation seed of the head.</param>
-    public TokenClassifier(ITextEncoder encoder, IReadOnlyList<string> tagNames, bool useCrf = false, float dropout = 0.1f, ulong seed = 7)
+    public TokenClassifier(EncoderModel encoder, IReadOnlyList<string> tagNames, bool useCrf = false, float dropout = 0.1f, ulong seed = 7)
     {
         if (tagNames.Count < 2) throw new ArgumentException("TokenClassifier: need at least 2 tags.", nameof(tagNames));
         _encoder = encoder;
         TagNames = tagNames.ToArray();
         var g = new Generator(seed);
-        Body = RegisterModule("body", (Module)encoder);
+        Body = RegisterModule("body", encoder);
         if (dropout > 0f) _drop = RegisterModule("dropout", new Dropout(dropout, g));
         Classifier = RegisterModule("classifier", new Linear(encoder.HiddenSize, tagNames.Count, true, g));
         if (useCrf) Crf = RegisterModule("crf", new ConditionalRandomField(tagNames, true, g));
     }
 
     /// <summary>The encoder.</summary>
-    public Module Body { get; }
+    public EncoderModel Body { get; }
     /// <summary>The tags.</summary>
     public IReadOnlyList<string> TagNames { get; }
     /// <summary>The per-token output layer.</summary>
