@@ -33,6 +33,29 @@ public sealed record BertConfig(
     float AttentionDropout = 0.1f, int PadTokenId = 0, EncoderKind Kind = EncoderKind.Bert, bool Pooler = true, int NumLabels = 2,
     float? ClassifierDropout = null, IReadOnlyList<string>? LabelNames = null)
 {
+    private readonly LabelList? _labelNames = LabelNames is null ? null : new LabelList(LabelNames);
+
+    /// <summary>The name of each class id (id2label), or null for the generic LABEL_0 .. LABEL_{n-1}; compared by value.</summary>
+    public IReadOnlyList<string>? LabelNames
+    {
+        get => _labelNames;
+        init => _labelNames = value is null ? null : new LabelList(value);
+    }
+
+    // Label names with value equality, so that two configurations read from the same config.json are equal.
+    private sealed class LabelList(IReadOnlyList<string> names) : IReadOnlyList<string>, IEquatable<LabelList>
+    {
+        private readonly string[] _names = names.ToArray();
+        public string this[int index] => _names[index];
+        public int Count => _names.Length;
+        public IEnumerator<string> GetEnumerator() => ((IEnumerable<string>)_names).GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => _names.GetEnumerator();
+        public bool Equals(LabelList? other) => other is not null && _names.AsSpan().SequenceEqual(other._names);
+        public override bool Equals(object? obj) => Equals(obj as LabelList);
+        public override int GetHashCode() => _names.Aggregate(_names.Length, (h, n) => HashCode.Combine(h, n));
+        public override string ToString() => "[" + string.Join(", ", _names) + "]";
+    }
+
     /// <summary>The name of class <paramref name="id"/>: <see cref="LabelNames"/>[id], else <c>LABEL_{id}</c>.</summary>
     public string LabelName(int id) => LabelNames is { } n && (uint)id < (uint)n.Count ? n[id] : $"LABEL_{id}";
 
