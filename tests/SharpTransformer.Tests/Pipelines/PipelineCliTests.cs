@@ -38,6 +38,10 @@ public sealed class PipelineCliTests : IDisposable
         var g = SharptProcess.Run("generate", "--checkpoint", Path.Combine(run, "best.safetensors"), "--prompt", "ROMEO:", "--max-new-tokens", "12", "--greedy");
         Assert.True(g.ExitCode == 0, g.Out + g.Err);
         Assert.Equal(r.Text, g.Out.TrimEnd('\n', '\r'));
+        // Another task's pipeline names what the folder holds.
+        var wrong = Assert.Throws<InvalidDataException>(() => Pipeline.TextClassification(run));
+        Assert.Contains("'gpt2'", wrong.Message);
+        Assert.Contains(run, wrong.Message);
     }
 
     [Fact]
