@@ -232,7 +232,7 @@ public sealed class IlgpuBackendTests(ITestOutputHelper output)
                 opt.Step();
                 losses[s] = loss.Item();
             }
-            if (move) Assert.All(opt.State, st => Assert.Same(B, st.M!.Backend));
+            if (move) Assert.All(opt.Moments, st => Assert.Same(B, st.M!.Backend));
             return losses;
         }
         var cpu = Run(false);
@@ -264,14 +264,18 @@ public sealed class IlgpuBackendTests(ITestOutputHelper output)
     {
         var g = new Generator(4);
         var data = new TokenWindowDataset(Enumerable.Range(0, 400).Select(i => (i * 7 + g.NextInt(3)) % 64).ToArray(), 8, stride: 1);
-        var options = new TrainerOptions(Steps: 4, BatchSize: 2, LearningRate: 3e-3f, WarmupSteps: 1, EvalInterval: 2, EvalBatches: 2, Seed: 5);
+        var options = new TrainerOptions
+        {
+            MaxSteps = 4, BatchSize = 2, LearningRate = 3e-3f, MinLearningRate = 1e-4f, WarmupSteps = 1, Decay = DecayKind.Cosine, WeightDecay = 0.1f,
+            Beta2 = 0.99f, EvalEvery = 2, Seed = 5,
+        };
         float[] Run(IBackend? backend)
         {
             var model = new Gpt2(Gpt2Config.Tiny with { ContextLength = 8 }, seed: 6);
             if (backend is not null) model.To(backend);
             var trainer = new LanguageModelTrainer(model, options);
-            var result = trainer.Train(data, data);
-            return [result.FinalTrainLoss, result.BestValidationLoss];
+            var result = trainer.Train(data, data, evalBatches: 2);
+            return [result.FinalLoss, (float)result.BestMetric];
         }
         var cpu = Run(null);
         var dev = Run(B);

@@ -6,9 +6,10 @@ using SharpTransformer.Training;
 namespace SharpTransformer.IO;
 
 /// <summary>
-/// Our training checkpoint: one safetensors file with the model's parameters (<c>model.NAME</c>), the AdamW moments
-/// (<c>optim.m.NAME</c>, <c>optim.v.NAME</c>), and in its metadata the model kind and config, step, optimizer step count,
-/// generator state, tokenizer and any extra entries. Written atomically, so a crash never leaves a corrupt checkpoint.
+/// Our training checkpoint: one safetensors file with the model's parameters (<c>model.NAME</c>), the optimizer's state buffers
+/// (<c>optim.BUFFER.NAME</c>: AdamW's moments <c>optim.m.NAME</c> and <c>optim.v.NAME</c>, SGD's <c>optim.momentum.NAME</c>), and in
+/// its metadata the model kind and config, step, optimizer kind and step count, generator state, tokenizer and any extra entries.
+/// Written atomically, so a crash never leaves a corrupt checkpoint.
 /// </summary>
 public sealed class Checkpoint
 {
@@ -36,7 +37,7 @@ public sealed class Checkpoint
 
     /// <summary>Saves a checkpoint atomically.</summary>
     public static void Save(string path, Module model, string modelKind, string configJson, int step,
-        AdamW? optimizer = null, Generator? generator = null, string? tokenizerJson = null, IReadOnlyDictionary<string, string>? extra = null)
+        IOptimizer? optimizer = null, Generator? generator = null, string? tokenizerJson = null, IReadOnlyDictionary<string, string>? extra = null)
     {
         var w = new SafeTensorsWriter()
             .Metadata("format", "sharptransformer-checkpoint-v1")
@@ -53,13 +54,19 @@ public sealed class Checkpoint
         }
         if (optimizer is not null)
         {
-            w.Metadata("optim_step", optimizer.StepCount.ToString(CultureInfo.InvariantCulture));
-            foreach (var (p, m, v) in optimizer.State)
+            var state = optimizer.StateDict();
+            w.Metadata("optim_kind", state.Kind);
+            w.Metadata("optim_step", state.StepCount.ToString(CultureInfo.InvariantCulture));
+            foreach (var ps in state.Parameters)
             {
-                if (m is null || v is null) continue;
-                string name = names.TryGetValue(p, out var n) ? n : throw new InvalidOperationException("Checkpoint.Save: the optimizer holds a parameter that is not in the model.");
-                w.Add("optim.m." + name, p.Shape.ToArray(), m.ToArray());
-                w.Add("optim.v." + name, p.Shape.ToArray(), v.ToArray());
+                string name = names.TryGetValue(ps.Parameter, out var n) ? n
+                    : throw new InvalidOperationException($"Checkpoint.Save({path}): the optimizer holds parameter {ps.Parameter.Name ?? ps.Parameter.ShapeString}, which is not in the model.");
+                foreach (var (buffer, values) in ps.Buffers)
+                {
+                    if (buffer.Contains('.', StringComparison.Ordinal))
+                        throw new InvalidOperationException($"Checkpoint.Save({path}): optimizer buffer name '{buffer}' must not contain a dot.");
+                    w.Add($"optim.{buffer}.{name}", ps.Parameter.Shape.ToArray(), values);
+                }
             }
         }
         if (generator is not null)
@@ -93,18 +100,32 @@ public sealed class Checkpoint
         model.LoadStateDict(state);
     }
 
-    /// <summary>Restores the optimizer's moments and step count (parameters are matched by model name).</summary>
-    public void RestoreOptimizer(AdamW optimizer, Module model)
+    /// <summary>
+    /// Restores the optimizer's state buffers and step count, matching parameters by their name in <paramref name="model"/>.
+    /// The optimizer must be of the kind that was saved (checkpoints without the kind hold AdamW state); state saved for a
+    /// parameter the optimizer does not train (frozen since) is skipped.
+    /// </summary>
+    public void RestoreOptimizer(IOptimizer optimizer, Module model)
     {
-        var names = new Dictionary<Tensor, string>(ReferenceEqualityComparer.Instance);
-        foreach (var (n, p) in model.NamedParameters()) names[p] = n;
-        var moments = new List<(float[] M, float[] V)?>();
-        foreach (var (p, _, _) in optimizer.State)
+        var byName = model.NamedParameters().ToDictionary(x => x.Name, x => x.Parameter);
+        var trained = new HashSet<Tensor>(optimizer.Parameters, ReferenceEqualityComparer.Instance);
+        var buffers = new Dictionary<string, Dictionary<string, float[]>>();
+        foreach (var (key, (_, data)) in Tensors)
         {
-            string n = names[p];
-            moments.Add(Tensors.TryGetValue("optim.m." + n, out var m) && Tensors.TryGetValue("optim.v." + n, out var v) ? (m.Data, v.Data) : null);
+            if (!key.StartsWith("optim.", StringComparison.Ordinal)) continue;
+            int dot = key.IndexOf('.', "optim.".Length);
+            if (dot < 0) throw new InvalidDataException($"Checkpoint: tensor '{key}' is not named optim.BUFFER.PARAMETER.");
+            string buffer = key["optim.".Length..dot], name = key[(dot + 1)..];
+            if (!byName.ContainsKey(name))
+                throw new InvalidDataException($"Checkpoint: optimizer state '{key}' names parameter '{name}', which the model does not have.");
+            if (!buffers.TryGetValue(name, out var b)) buffers[name] = b = new Dictionary<string, float[]>();
+            b[buffer] = data;
         }
-        optimizer.LoadState(Metadata.TryGetValue("optim_step", out var s) ? int.Parse(s, CultureInfo.InvariantCulture) : 0, moments);
+        string kind = Metadata.TryGetValue("optim_kind", out var k) ? k : AdamW.Kind;
+        int step = Metadata.TryGetValue("optim_step", out var s) ? int.Parse(s, CultureInfo.InvariantCulture) : 0;
+        var states = buffers.Where(x => trained.Contains(byName[x.Key]))
+            .Select(x => new ParameterState(byName[x.Key], x.Value)).ToList();
+        optimizer.LoadStateDict(new OptimizerState(kind, step, states));
     }
 
     /// <summary>Restores a generator's seed and counter.</summary>

@@ -43,7 +43,7 @@ public sealed class AdamW : IOptimizer
     /// <inheritdoc/>
     public int StepCount { get; private set; }
 
-    /// <summary>The optimised parameters in order.</summary>
+    /// <inheritdoc/>
     public IReadOnlyList<Tensor> Parameters => _params.Select(p => p.P).ToList();
 
     /// <inheritdoc/>
@@ -80,25 +80,49 @@ public sealed class AdamW : IOptimizer
         return s;
     }
 
-    /// <summary>The moments of every parameter (for checkpoints), in parameter order; null where no step was taken yet.</summary>
-    public IReadOnlyList<(Tensor Parameter, Tensor? M, Tensor? V)> State =>
+    /// <summary>
+    /// The live moments of every parameter, on the parameter's backend, in parameter order; null where no step was taken yet.
+    /// (<see cref="StateDict"/> gives host copies for checkpoints.)
+    /// </summary>
+    public IReadOnlyList<(Tensor Parameter, Tensor? M, Tensor? V)> Moments =>
         _params.Select(x => _state.TryGetValue(x.P, out var s) ? (x.P, (Tensor?)s.M, (Tensor?)s.V) : (x.P, null, null)).ToList();
 
-    /// <summary>Restores the step count and moments (parameter order as <see cref="State"/>).</summary>
-    public void LoadState(int stepCount, IReadOnlyList<(float[] M, float[] V)?> moments)
-    {
-        if (moments.Count != _params.Count) throw new ArgumentException($"AdamW.LoadState: {moments.Count} moment pairs for {_params.Count} parameters.");
-        StepCount = stepCount;
-        using var _ = TensorScope.Suspend();
-        for (int i = 0; i < _params.Count; i++)
+    /// <summary>The name of this optimizer in an <see cref="OptimizerState"/>.</summary>
+    public const string Kind = "adamw";
+
+    /// <inheritdoc/>
+    /// <remarks>Buffers "m" (first moment) and "v" (second moment) of each parameter that took a step.</remarks>
+    public OptimizerState StateDict() => new(Kind, StepCount,
+        _params.Where(x => _state.ContainsKey(x.P)).Select(x =>
         {
-            var p = _params[i].P;
-            if (moments[i] is not { } mv) { _state.Remove(p); continue; }
-            if (mv.M.Length != p.Count || mv.V.Length != p.Count) throw new ArgumentException($"AdamW.LoadState: moments of parameter {i} ({p.Name}) have the wrong size.");
-            var m = Tensor.FromArray(mv.M, p.Shape.ToArray()).To(p.Backend);
-            var v = Tensor.FromArray(mv.V, p.Shape.ToArray()).To(p.Backend);
-            _state[p] = (m, v);
+            var (m, v) = _state[x.P];
+            return new ParameterState(x.P, new Dictionary<string, float[]> { ["m"] = m.ToArray(), ["v"] = v.ToArray() });
+        }).ToList());
+
+    /// <inheritdoc/>
+    public void LoadStateDict(OptimizerState state)
+    {
+        if (state.Kind != Kind) throw new ArgumentException($"AdamW.LoadStateDict: the state is of a '{state.Kind}' optimizer, not '{Kind}'.", nameof(state));
+        var index = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < _params.Count; i++) index[_params[i].P] = i;
+        var loaded = new List<(Tensor P, float[] M, float[] V)>();
+        foreach (var ps in state.Parameters)
+        {
+            var p = ps.Parameter;
+            string name = p.Name ?? p.ShapeString;
+            if (!index.ContainsKey(p)) throw new ArgumentException($"AdamW.LoadStateDict: parameter {name} is not optimised by this optimizer (frozen, or of another model).", nameof(state));
+            if (!ps.Buffers.TryGetValue("m", out var m) || !ps.Buffers.TryGetValue("v", out var v))
+                throw new ArgumentException($"AdamW.LoadStateDict: parameter {name} lacks buffer 'm' or 'v' (has {string.Join(", ", ps.Buffers.Keys)}).", nameof(state));
+            if (m.Length != p.Count || v.Length != p.Count)
+                throw new ArgumentException($"AdamW.LoadStateDict: moments of parameter {name} {p.ShapeString} have {m.Length} and {v.Length} values, not {p.Count}.", nameof(state));
+            loaded.Add((p, m, v));
         }
+        using var _ = TensorScope.Suspend();
+        foreach (var (m, v) in _state.Values) { m.Storage.Dispose(); v.Storage.Dispose(); }
+        _state.Clear();
+        foreach (var (p, m, v) in loaded)
+            _state[p] = (Tensor.FromArray(m, p.Shape.ToArray()).To(p.Backend), Tensor.FromArray(v, p.Shape.ToArray()).To(p.Backend));
+        StepCount = state.StepCount;
     }
 
     /// <inheritdoc/>

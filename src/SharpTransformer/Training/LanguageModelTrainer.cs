@@ -6,118 +6,71 @@ using SharpTransformer.Tensors;
 
 namespace SharpTransformer.Training;
 
-/// <summary>Settings of <see cref="LanguageModelTrainer"/> (nanoGPT's names in comments).</summary>
-/// <param name="Steps">Optimizer steps (max_iters).</param>
-/// <param name="BatchSize">Windows per micro-batch (batch_size).</param>
-/// <param name="LearningRate">Peak learning rate (learning_rate).</param>
-/// <param name="MinLearningRate">Learning rate at the end of the decay (min_lr).</param>
-/// <param name="WarmupSteps">Linear warm-up steps (warmup_iters).</param>
-/// <param name="Decay">Decay shape after warm-up.</param>
-/// <param name="WeightDecay">AdamW weight decay on matrices.</param>
-/// <param name="Beta1">AdamW beta1.</param>
-/// <param name="Beta2">AdamW beta2.</param>
-/// <param name="GradClip">Global gradient-norm clip (0 = off).</param>
-/// <param name="GradAccumulation">Micro-batches per optimizer step.</param>
-/// <param name="EvalInterval">Evaluate every this many steps (0 = only at the end).</param>
-/// <param name="EvalBatches">Validation batches per evaluation (eval_iters).</param>
-/// <param name="Patience">Stop after this many evaluations without improvement (0 = never).</param>
-/// <param name="Seed">Seed of batch sampling.</param>
-public sealed record TrainerOptions(
-    int Steps = 2000, int BatchSize = 12, float LearningRate = 1e-3f, float MinLearningRate = 1e-4f, int WarmupSteps = 100,
-    DecayKind Decay = DecayKind.Cosine, float WeightDecay = 0.1f, float Beta1 = 0.9f, float Beta2 = 0.99f, float GradClip = 1f,
-    int GradAccumulation = 1, int EvalInterval = 250, int EvalBatches = 50, int Patience = 0, ulong Seed = 1337);
-
-/// <summary>A progress report of the trainer.</summary>
-/// <param name="Step">Steps done.</param>
-/// <param name="TotalSteps">Steps planned.</param>
-/// <param name="TrainLoss">Loss of the last step.</param>
-/// <param name="ValidationLoss">Loss of the last evaluation, if this report follows one.</param>
-/// <param name="LearningRate">Current learning rate.</param>
-/// <param name="Elapsed">Wall time since the start.</param>
-/// <param name="TokensPerSecond">Training throughput.</param>
-public sealed record TrainingProgress(int Step, int TotalSteps, float TrainLoss, float? ValidationLoss, float LearningRate, TimeSpan Elapsed, double TokensPerSecond);
-
-/// <summary>Why training ended.</summary>
-public enum StopReason
-{
-    /// <summary>All steps done.</summary>
-    Completed,
-    /// <summary>Validation stopped improving.</summary>
-    EarlyStopped,
-    /// <summary>The caller cancelled.</summary>
-    Cancelled,
-}
-
-/// <summary>The outcome of a run.</summary>
-/// <param name="Steps">Steps done.</param>
-/// <param name="FinalTrainLoss">Loss of the last step.</param>
-/// <param name="FinalValidationLoss">Validation loss at the end (NaN without validation data).</param>
-/// <param name="BestValidationLoss">Best validation loss seen.</param>
-/// <param name="Reason">Why it ended.</param>
-/// <param name="Elapsed">Wall time.</param>
-public sealed record TrainingResult(int Steps, float FinalTrainLoss, float FinalValidationLoss, float BestValidationLoss, StopReason Reason, TimeSpan Elapsed);
-
 /// <summary>
-/// Causal language-model pretraining: random windows (nanoGPT's sampling), AdamW with warm-up and decay, gradient clipping and
-/// accumulation, periodic validation, early stopping, best-model callbacks. A non-finite loss stops training with an exception
-/// before any update is applied, so the last saved checkpoint stays good.
+/// Causal language-model pretraining on a <see cref="Trainer"/>: random windows (nanoGPT's sampling) for
+/// <see cref="TrainerOptions.MaxSteps"/> steps, with the validation loss ("loss", lower is better) as the evaluation metric
+/// when validation data is given. Checkpoints, early stopping, progress and the metrics log are callbacks in
+/// <see cref="Callbacks"/>. A non-finite loss stops training with an exception before any update is applied.
 /// </summary>
 public sealed class LanguageModelTrainer
 {
     private readonly ICausalLanguageModel _model;
-    private readonly TrainingLoop _loop;
 
     /// <summary>Creates a trainer for a model that is both a <see cref="Module"/> and an <see cref="ICausalLanguageModel"/>.</summary>
     public LanguageModelTrainer(ICausalLanguageModel model, TrainerOptions options)
     {
         _model = model;
-        _loop = new TrainingLoop(model, options, nameof(LanguageModelTrainer));
+        Trainer = new Trainer(model as Module ?? throw new ArgumentException("LanguageModelTrainer: the model must be a Module.", nameof(model)), options);
     }
 
+    /// <summary>The trainer underneath.</summary>
+    public Trainer Trainer { get; }
     /// <summary>The settings.</summary>
-    public TrainerOptions Options => _loop.Options;
+    public TrainerOptions Options => Trainer.Options;
     /// <summary>The optimizer (its state goes into checkpoints).</summary>
-    public AdamW Optimizer => _loop.Optimizer;
-    /// <summary>The learning-rate schedule.</summary>
-    public ILearningRateSchedule Schedule => _loop.Schedule;
+    public IOptimizer Optimizer => Trainer.Optimizer;
     /// <summary>The batch-sampling generator (its state goes into checkpoints).</summary>
-    public Generator Sampling => _loop.Sampling;
+    public Generator Sampling => Trainer.Sampling;
+    /// <summary>The callbacks of the runs.</summary>
+    public List<ITrainerCallback> Callbacks => Trainer.Callbacks;
     /// <summary>Steps done so far (continues after a resume).</summary>
-    public int Step { get => _loop.Step; set => _loop.Step = value; }
-
-    /// <summary>Called after an evaluation that improved the best validation loss (e.g. to save a checkpoint).</summary>
-    public Action<int, float>? OnBest { get => _loop.OnBest; set => _loop.OnBest = value; }
-
-    /// <summary>Called after every evaluation with the step and validation loss (e.g. to save the latest checkpoint).</summary>
-    public Action<int, float>? OnEvaluation { get => _loop.OnEvaluation; set => _loop.OnEvaluation = value; }
+    public int Step { get => Trainer.Step; set => Trainer.Step = value; }
 
     /// <summary>
-    /// Runs until <see cref="TrainerOptions.Steps"/> steps are done (or <paramref name="untilStep"/>, to stop early and resume later
-    /// on the same schedule), early stopping, or cancellation.
+    /// Runs until <see cref="TrainerOptions.MaxSteps"/> steps are done (or <paramref name="untilStep"/>, to stop early and resume
+    /// later on the same schedule), early stopping, the time budget, or cancellation.
     /// </summary>
-    public TrainingResult Train(TokenWindowDataset train, TokenWindowDataset? validation = null, IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellation = default, int? untilStep = null)
+    /// <param name="train">Training windows, sampled <see cref="TrainerOptions.BatchSize"/> at a time.</param>
+    /// <param name="validation">Validation windows; evaluated every <see cref="TrainerOptions.EvalEvery"/> steps and at the last step.</param>
+    /// <param name="evalBatches">Validation batches per evaluation (nanoGPT's eval_iters).</param>
+    /// <param name="untilStep">The step to stop at.</param>
+    /// <param name="cancellation">Stops the run before the next step.</param>
+    public TrainerResult Train(TokenWindowDataset train, TokenWindowDataset? validation = null, int evalBatches = 50, int? untilStep = null,
+        CancellationToken cancellation = default)
     {
         var o = Options;
-        return _loop.Run(Math.Min(o.Steps, untilStep ?? o.Steps), () =>
+        if (evalBatches <= 0) throw new ArgumentOutOfRangeException(nameof(evalBatches), evalBatches, "LanguageModelTrainer.Train: validation batches must be positive.");
+        var evaluation = validation is null ? null
+            : new EvaluationCallback("loss", () => Evaluate(validation, evalBatches, o.BatchSize), greaterIsBetter: false);
+        int perEpoch = Math.Max(1, train.Count / (o.BatchSize * o.GradientAccumulation));
+        return Trainer.Train(g =>
         {
-            var (x, y) = OnModelBackend(train.RandomBatch(o.BatchSize, Sampling));
+            var (x, y) = OnModelBackend(train.RandomBatch(o.BatchSize, g));
             var logits = _model.Forward(x);                                           // (B, T, V)
             return (Functional.CrossEntropy(logits, y), (long)o.BatchSize * train.BlockSize);
-        }, validation is null ? null : () => Evaluate(validation, o.EvalBatches, o.BatchSize), "; the last checkpoint is intact",
-            progress, cancellation);
+        }, untilStep, perEpoch, cancellation, evaluation);
     }
 
     // Batches are built on the host; they go to the backend of the model's parameters (after model.To(backend)).
     private (Tensor X, Tensor Y) OnModelBackend((Tensor X, Tensor Y) batch)
-        => _loop.Backend is { } b ? (batch.X.To(b), batch.Y.To(b)) : batch;
+        => Trainer.Model.Parameters().FirstOrDefault()?.Backend is { } b ? (batch.X.To(b), batch.Y.To(b)) : batch;
 
     /// <summary>
     /// Mean loss over <paramref name="batches"/> batches of consecutive windows spread evenly over the dataset (deterministic).
     /// </summary>
     public float Evaluate(TokenWindowDataset data, int batches, int batchSize)
     {
-        _loop.Module.Eval();
+        Trainer.Model.Eval();
         using var _ = GradMode.NoGrad();
         double sum = 0;
         int n = 0;

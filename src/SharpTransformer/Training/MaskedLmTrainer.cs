@@ -7,34 +7,33 @@ using SharpTransformer.Tensors;
 namespace SharpTransformer.Training;
 
 /// <summary>
-/// Masked-LM (and next-sentence) pretraining of an <see cref="IMaskedLmModel"/> with the causal trainer's machinery:
-/// <see cref="TrainerOptions"/>, AdamW with warm-up and decay, gradient clipping and accumulation, periodic validation, early
-/// stopping and the same progress reports. Batches come from a function of the sampling generator, so a run is reproducible.
+/// Masked-LM (and next-sentence) pretraining of an <see cref="IMaskedLmModel"/> on a <see cref="Trainer"/>: batches come from a
+/// function of the sampling generator, so a run is reproducible, for <see cref="TrainerOptions.MaxSteps"/> steps; the mean loss
+/// over fixed validation batches ("loss", lower is better) is the evaluation metric.
 /// </summary>
 public sealed class MaskedLmTrainer
 {
     private readonly IMaskedLmModel _model;
-    private readonly TrainingLoop _loop;
 
     /// <summary>Creates a trainer for a model that is both a <see cref="Module"/> and an <see cref="IMaskedLmModel"/>.</summary>
     public MaskedLmTrainer(IMaskedLmModel model, TrainerOptions options)
     {
         _model = model;
-        _loop = new TrainingLoop(model, options, nameof(MaskedLmTrainer));
+        Trainer = new Trainer(model as Module ?? throw new ArgumentException("MaskedLmTrainer: the model must be a Module.", nameof(model)), options);
     }
 
-    /// <summary>The settings (<see cref="TrainerOptions.BatchSize"/> is used by <see cref="RandomBatches"/>).</summary>
-    public TrainerOptions Options => _loop.Options;
+    /// <summary>The trainer underneath.</summary>
+    public Trainer Trainer { get; }
+    /// <summary>The settings (<see cref="TrainerOptions.BatchSize"/> is for <see cref="RandomBatches"/>).</summary>
+    public TrainerOptions Options => Trainer.Options;
     /// <summary>The optimizer.</summary>
-    public AdamW Optimizer => _loop.Optimizer;
-    /// <summary>The learning-rate schedule.</summary>
-    public ILearningRateSchedule Schedule => _loop.Schedule;
+    public IOptimizer Optimizer => Trainer.Optimizer;
     /// <summary>The batch-sampling generator.</summary>
-    public Generator Sampling => _loop.Sampling;
+    public Generator Sampling => Trainer.Sampling;
+    /// <summary>The callbacks of the runs.</summary>
+    public List<ITrainerCallback> Callbacks => Trainer.Callbacks;
     /// <summary>Steps done so far.</summary>
-    public int Step { get => _loop.Step; set => _loop.Step = value; }
-    /// <summary>Called after an evaluation that improved the best validation loss.</summary>
-    public Action<int, float>? OnBest { get => _loop.OnBest; set => _loop.OnBest = value; }
+    public int Step { get => Trainer.Step; set => Trainer.Step = value; }
 
     /// <summary>
     /// A batch source drawing <paramref name="batchSize"/> sequences uniformly with replacement and masking them with
@@ -47,21 +46,22 @@ public sealed class MaskedLmTrainer
         return collator.Collate(pick);
     };
 
-    /// <summary>Trains until the planned steps are done, validation stops improving (patience), or cancellation.</summary>
-    public TrainingResult Train(Func<Generator, MaskedLmBatch> nextBatch, IReadOnlyList<MaskedLmBatch>? validation = null,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+    /// <summary>Trains until the planned steps are done, validation stops improving (patience), the time budget, or cancellation.</summary>
+    public TrainerResult Train(Func<Generator, MaskedLmBatch> nextBatch, IReadOnlyList<MaskedLmBatch>? validation = null,
+        CancellationToken cancellation = default)
     {
-        return _loop.Run(Options.Steps, () =>
+        var evaluation = validation is null ? null : new EvaluationCallback("loss", () => Evaluate(validation), greaterIsBetter: false);
+        return Trainer.Train(g =>
         {
-            var batch = OnModelBackend(nextBatch(Sampling));
+            var batch = OnModelBackend(nextBatch(g));
             return (_model.Loss(batch), batch.InputIds.Count);
-        }, validation is null ? null : () => Evaluate(validation), "", progress, cancellation);
+        }, null, null, cancellation, evaluation);
     }
 
     /// <summary>Mean loss over fixed, already masked batches (evaluation mode, no gradients).</summary>
     public float Evaluate(IReadOnlyList<MaskedLmBatch> batches)
     {
-        _loop.Module.Eval();
+        Trainer.Model.Eval();
         using var _ = GradMode.NoGrad();
         double sum = 0;
         foreach (var b in batches)
@@ -74,7 +74,7 @@ public sealed class MaskedLmTrainer
 
     private MaskedLmBatch OnModelBackend(MaskedLmBatch b)
     {
-        var to = _loop.Backend;
+        var to = Trainer.Model.Parameters().FirstOrDefault()?.Backend;
         if (to is null || ReferenceEquals(to, b.InputIds.Backend)) return b;
         return new MaskedLmBatch(b.InputIds.To(to), b.AttentionMask.To(to), b.TokenTypeIds.To(to), b.Labels.To(to), b.NextSentenceLabels?.To(to));
     }

@@ -60,6 +60,40 @@ public sealed class Sgd : IOptimizer
     }
 
     /// <inheritdoc/>
+    public IReadOnlyList<Tensor> Parameters => _params;
+
+    /// <summary>The name of this optimizer in an <see cref="OptimizerState"/>.</summary>
+    public const string Kind = "sgd";
+
+    /// <inheritdoc/>
+    /// <remarks>Buffer "momentum" of each parameter that took a step with momentum on.</remarks>
+    public OptimizerState StateDict() => new(Kind, StepCount,
+        _params.Where(_momentum.ContainsKey)
+            .Select(p => new ParameterState(p, new Dictionary<string, float[]> { ["momentum"] = _momentum[p].ToArray() })).ToList());
+
+    /// <inheritdoc/>
+    public void LoadStateDict(OptimizerState state)
+    {
+        if (state.Kind != Kind) throw new ArgumentException($"Sgd.LoadStateDict: the state is of a '{state.Kind}' optimizer, not '{Kind}'.", nameof(state));
+        var mine = new HashSet<Tensor>(_params, ReferenceEqualityComparer.Instance);
+        var loaded = new List<(Tensor P, float[] Buf)>();
+        foreach (var ps in state.Parameters)
+        {
+            var p = ps.Parameter;
+            string name = p.Name ?? p.ShapeString;
+            if (!mine.Contains(p)) throw new ArgumentException($"Sgd.LoadStateDict: parameter {name} is not optimised by this optimizer (frozen, or of another model).", nameof(state));
+            if (!ps.Buffers.TryGetValue("momentum", out var buf))
+                throw new ArgumentException($"Sgd.LoadStateDict: parameter {name} lacks buffer 'momentum' (has {string.Join(", ", ps.Buffers.Keys)}).", nameof(state));
+            if (buf.Length != p.Count) throw new ArgumentException($"Sgd.LoadStateDict: the momentum of parameter {name} {p.ShapeString} has {buf.Length} values, not {p.Count}.", nameof(state));
+            loaded.Add((p, buf));
+        }
+        using var _ = TensorScope.Suspend();
+        _momentum.Clear();
+        foreach (var (p, buf) in loaded) _momentum[p] = Tensor.FromArray(buf, p.Shape.ToArray()).To(p.Backend);
+        StepCount = state.StepCount;
+    }
+
+    /// <inheritdoc/>
     public void ZeroGrad()
     {
         foreach (var p in _params) p.ZeroGrad();

@@ -29,6 +29,8 @@ public sealed class ClassifyCliTests : IDisposable
         Assert.True(code == 0, output + err);
         double trained = SharptProcess.LastFigure(output, "accuracy");
         Assert.InRange(trained, 0.62, 1.0);                      // majority class of this subset is below 0.6
+        var logged = File.ReadAllLines(Path.Combine(ckpt, "metrics.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(trained, logged.Where(l => l.TryGetProperty("eval_accuracy", out _)).Max(l => l.GetProperty("eval_accuracy").GetDouble()), 4);
 
         var ev = SharptProcess.Run("classify", "eval", "--checkpoint", ckpt, "--data", dev);
         Assert.True(ev.ExitCode == 0, ev.Out + ev.Err);

@@ -33,6 +33,8 @@ public sealed class NerCliTests : IDisposable
         Assert.True(code == 0, output + err);
         double f1 = SharptProcess.LastFigure(output, "entity-f1");
         Assert.InRange(f1, 0.3, 1.0);
+        var logged = File.ReadAllLines(Path.Combine(ckpt, "metrics.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(f1, logged.Where(l => l.TryGetProperty("eval_f1", out _)).Max(l => l.GetProperty("eval_f1").GetDouble()), 4);
         var ev = SharptProcess.Run("ner", "eval", "--checkpoint", ckpt, "--data", dev);
         Assert.True(ev.ExitCode == 0, ev.Out + ev.Err);
         Assert.Equal(f1, SharptProcess.LastFigure(ev.Out, "entity-f1"), 4);

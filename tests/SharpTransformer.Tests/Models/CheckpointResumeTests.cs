@@ -15,7 +15,12 @@ public class CheckpointResumeTests
         return new TokenWindowDataset(tokens, 16, stride: 1);
     }
 
-    private static TrainerOptions Options => new(Steps: 12, BatchSize: 4, LearningRate: 3e-3f, WarmupSteps: 3, EvalInterval: 0, Seed: 3);
+    // The settings of the former TrainerOptions(Steps: 12, BatchSize: 4, LearningRate: 3e-3f, WarmupSteps: 3, EvalInterval: 0, Seed: 3).
+    private static TrainerOptions Options => new()
+    {
+        MaxSteps = 12, BatchSize = 4, LearningRate = 3e-3f, MinLearningRate = 1e-4f, WarmupSteps = 3, Decay = DecayKind.Cosine, WeightDecay = 0.1f,
+        Beta2 = 0.99f, MaxGradNorm = 1f, Seed = 3,
+    };
 
     [Fact]
     public void ResumedTrainingFollowsTheSameLossCurve()
@@ -24,13 +29,16 @@ public class CheckpointResumeTests
         // Uninterrupted: 12 steps.
         var full = new List<float>();
         var m1 = new Gpt2(Gpt2Config.Tiny with { ContextLength = 16 }, seed: 9);
-        new LanguageModelTrainer(m1, Options).Train(data, progress: new Recorder(full));
+        var t1 = new LanguageModelTrainer(m1, Options);
+        t1.Callbacks.Add(new Recorder(full));
+        t1.Train(data);
 
         // Interrupted after 5 steps, saved, restored into fresh objects, continued.
         var part = new List<float>();
         var m2 = new Gpt2(Gpt2Config.Tiny with { ContextLength = 16 }, seed: 9);
         var t2 = new LanguageModelTrainer(m2, Options);
-        t2.Train(data, progress: new Recorder(part), untilStep: 5);
+        t2.Callbacks.Add(new Recorder(part));
+        t2.Train(data, untilStep: 5);
         Assert.Equal(5, part.Count);
         var path = Path.Combine(Directory.CreateTempSubdirectory("sharpt-ckpt-").FullName, "ckpt.safetensors");
         Checkpoint.Save(path, m2, "gpt2", "{}", t2.Step, t2.Optimizer, t2.Sampling);
@@ -42,7 +50,8 @@ public class CheckpointResumeTests
         ck.RestoreOptimizer(t3.Optimizer, m3);
         ck.RestoreGenerator(t3.Sampling);
         t3.Step = ck.Step;
-        t3.Train(data, progress: new Recorder(part));
+        t3.Callbacks.Add(new Recorder(part));
+        t3.Train(data);
 
         Assert.Equal(12, part.Count);
         Assert.Equal(full, part);   // bit-identical: same maths, same batches, same optimizer state
@@ -61,8 +70,8 @@ public class CheckpointResumeTests
         Assert.Equal(before, File.ReadAllBytes(path));
     }
 
-    private sealed class Recorder(List<float> losses) : IProgress<TrainingProgress>
+    private sealed class Recorder(List<float> losses) : ITrainerCallback
     {
-        public void Report(TrainingProgress value) => losses.Add(value.TrainLoss);
+        public void OnStepEnd(TrainerState state, StepRecord step) => losses.Add(step.Loss);
     }
 }

@@ -52,7 +52,7 @@ public class TrainingBehaviourTests
     public void NonFiniteLossStopsTrainingWithAClearMessageAndNoUpdate()
     {
         var model = new Gpt2(Gpt2Config.Tiny with { ContextLength = 8 }, seed: 4);
-        var trainer = new LanguageModelTrainer(model, new TrainerOptions(Steps: 5, BatchSize: 2, LearningRate: 1e-3f, WarmupSteps: 1, EvalInterval: 0));
+        var trainer = new LanguageModelTrainer(model, new TrainerOptions { MaxSteps = 5, BatchSize = 2, LearningRate = 1e-3f, WarmupSteps = 1 });
         var data = new TokenWindowDataset(Enumerable.Range(0, 200).Select(i => i % 64).ToArray(), 8);
         trainer.Train(data, untilStep: 2);
         model.Wte.Weight.Detach()[3, 3] = float.PositiveInfinity;   // poison the model

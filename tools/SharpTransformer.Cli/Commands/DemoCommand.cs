@@ -36,26 +36,29 @@ internal static class DemoCommand
         var model = new Gpt2(config, seed);
         Console.WriteLine($"Tiny Shakespeare: {text.Length:N0} characters, vocabulary {vocab.VocabSize}; model {model.ParameterCount():N0} parameters; {steps} steps on {CpuBackend.Default.Threads} thread(s).");
 
-        var options = new TrainerOptions(Steps: steps, BatchSize: 12, LearningRate: 1e-3f, MinLearningRate: 1e-4f,
-            WarmupSteps: Math.Min(100, steps / 10), WeightDecay: 0.1f, Beta1: 0.9f, Beta2: 0.99f, GradClip: 1f,
-            EvalInterval: Math.Max(1, Math.Min(500, steps)), EvalBatches: 20, Seed: seed);
+        var options = new TrainerOptions
+        {
+            MaxSteps = steps, BatchSize = 12, LearningRate = 1e-3f, MinLearningRate = 1e-4f, WarmupSteps = Math.Min(100, steps / 10),
+            Decay = DecayKind.Cosine, WeightDecay = 0.1f, Beta1 = 0.9f, Beta2 = 0.99f, MaxGradNorm = 1f, EvalEvery = Math.Max(1, Math.Min(500, steps)),
+            Seed = seed,
+        };
         var trainer = new LanguageModelTrainer(model, options);
-        TrainingResult result = null!;
+        TrainerResult result = null!;
         AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
                 var task = ctx.AddTask("training", maxValue: steps);
-                var progress = new SyncProgress<TrainingProgress>(p =>
+                trainer.Callbacks.Add(new ProgressCallback(new SyncProgress<TrainingProgress>(p =>
                 {
                     task.Value = p.Step;
-                    task.Description = p.ValidationLoss is { } v ? $"step {p.Step} loss {p.TrainLoss:F3} val {v:F3}" : $"step {p.Step} loss {p.TrainLoss:F3}";
-                });
-                result = trainer.Train(train, val, progress);
+                    task.Description = p.Metric is { } v ? $"step {p.Step} loss {p.Loss:F3} val {v:F3}" : $"step {p.Step} loss {p.Loss:F3}";
+                })));
+                result = trainer.Train(train, val, evalBatches: 20);
             });
         float valLoss = trainer.Evaluate(val, 200, 12);
-        Console.WriteLine($"trained {result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s; train loss {result.FinalTrainLoss:F4}");
+        Console.WriteLine($"trained {result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s; train loss {result.FinalLoss:F4}");
         Console.WriteLine($"validation loss: {valLoss:F4}");
 
         model.Eval();

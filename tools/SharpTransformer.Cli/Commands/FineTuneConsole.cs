@@ -1,25 +1,30 @@
+using SharpTransformer.Tensors;
 using SharpTransformer.Training;
 using Spectre.Console;
 
 namespace SharpTransformer.Cli.Commands;
 
-/// <summary>Runs a <see cref="FineTuner{TExample}"/> under a progress bar, printing each evaluation.</summary>
+/// <summary>Runs a <see cref="Trainer"/> over epochs under a progress bar, printing each evaluation.</summary>
 internal static class FineTuneConsole
 {
-    public static FineTuneResult Train<T>(FineTuner<T> tuner, IReadOnlyList<T> train, Func<double> evaluate, string metric)
+    public static TrainerResult Train<T>(Trainer trainer, IReadOnlyList<T> train, Func<IReadOnlyList<T>, Tensor> loss, Func<T, int>? lengthOf,
+        string metric, CancellationToken cancellation = default)
     {
-        FineTuneResult result = null!;
+        TrainerResult result = null!;
         AnsiConsole.Progress().AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
                 var task = ctx.AddTask("training", maxValue: 1.0);
-                result = tuner.Train(train, evaluate, new SyncProgress<FineTuneProgress>(p =>
+                var progress = new ProgressCallback(new SyncProgress<TrainingProgress>(p =>
                 {
                     task.Value = p.Fraction;
-                    task.Description = $"epoch {p.Epoch} step {p.Step} loss {p.TrainLoss:F3}" + (p.BestMetric is { } b ? $" best dev {b:F4}" : "");
-                    if (p.Metric is { } m) AnsiConsole.MarkupLine($"step {p.Step} (epoch {p.Epoch}, {p.Elapsed.TotalSeconds:F0} s): dev {metric} {m:F4}");
+                    task.Description = $"epoch {Math.Ceiling(p.Epoch)} step {p.Step} loss {p.Loss:F3}" + (p.BestMetric is { } b ? $" best dev {b:F4}" : "");
+                    if (p.Metric is { } m) AnsiConsole.MarkupLine($"step {p.Step} (epoch {p.Epoch:0.##}, {p.Elapsed.TotalSeconds:F0} s): dev {metric} {m:F4}");
                 }));
+                trainer.Callbacks.Add(progress);
+                try { result = trainer.Train(train, loss, lengthOf, cancellation); }
+                finally { trainer.Callbacks.Remove(progress); }
                 task.Value = 1.0;
             });
         return result;

@@ -32,25 +32,29 @@ internal static class TrainLmCommand
         var val = new TokenWindowDataset(ids[split..], block, stride: block);
         Directory.CreateDirectory(outDir);
         string best = Path.Combine(outDir, "best.safetensors"), last = Path.Combine(outDir, "last.safetensors");
-        var trainer = new LanguageModelTrainer(model, new TrainerOptions(steps, batch, lr, minLr, warmup, DecayKind.Cosine, wd, 0.9f, 0.99f, clip,
-            accum, evalInterval, 20, patience, seed));
-        void Save(string path, int step) => Checkpoint.Save(path, module, kind, configJson, step, trainer.Optimizer, trainer.Sampling, snapshot);
-        trainer.OnBest = (step, _) => Save(best, step);
-        trainer.OnEvaluation = (step, _) => Save(last, step);
+        var trainer = new LanguageModelTrainer(model, new TrainerOptions
+        {
+            MaxSteps = steps, BatchSize = batch, LearningRate = lr, MinLearningRate = minLr, WarmupSteps = warmup, Decay = DecayKind.Cosine,
+            WeightDecay = wd, Beta1 = 0.9f, Beta2 = 0.99f, MaxGradNorm = clip, GradientAccumulation = accum, EvalEvery = evalInterval,
+            Patience = patience, Seed = seed,
+        });
+        trainer.Callbacks.Add(new CheckpointCallback(outDir, kind, configJson, snapshot));
+        trainer.Callbacks.Add(new MetricsLog(outDir));
         Console.WriteLine($"{input}: {ids.Length:N0} tokens (vocabulary {tok.VocabSize}); {kind} with {module.ParameterCount():N0} parameters; {steps} steps");
-        TrainingResult result = null!;
+        TrainerResult result = null!;
         AnsiConsole.Progress().AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
                 var task = ctx.AddTask("training", maxValue: steps);
-                result = trainer.Train(train, val, new SyncProgress<TrainingProgress>(p =>
+                trainer.Callbacks.Add(new ProgressCallback(new SyncProgress<TrainingProgress>(p =>
                 {
                     task.Value = p.Step;
-                    task.Description = p.ValidationLoss is { } v ? $"step {p.Step} loss {p.TrainLoss:F3} val {v:F3} ppl {MathF.Exp(v):F1}" : $"step {p.Step} loss {p.TrainLoss:F3}";
-                }));
+                    task.Description = p.Metric is { } v ? $"step {p.Step} loss {p.Loss:F3} val {v:F3} ppl {Math.Exp(v):F1}" : $"step {p.Step} loss {p.Loss:F3}";
+                })));
+                result = trainer.Train(train, val, evalBatches: 20);
             });
-        Console.WriteLine($"{result.Reason} after {result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s; best validation loss {result.BestValidationLoss:F4} (perplexity {MathF.Exp(result.BestValidationLoss):F2})");
+        Console.WriteLine($"{result.Reason} after {result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s; best validation loss {result.BestMetric:F4} (perplexity {Math.Exp(result.BestMetric):F2})");
         Console.WriteLine($"checkpoints: {best}, {last}");
         return 0;
     }

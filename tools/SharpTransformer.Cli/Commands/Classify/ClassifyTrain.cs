@@ -90,20 +90,21 @@ internal static class ClassifyTrain
             ? Tensor.FromArray(train.LabelCounts().Select(c => (float)train.Count / (labels.Length * Math.Max(1, c))).ToArray())
             : null;
 
-        var options = new FineTuneOptions
+        var options = new TrainerOptions
         {
             Epochs = epochs, BatchSize = batch, LearningRate = lr, HeadLearningRate = headLr, WeightDecay = wd, WarmupFraction = warmup,
-            EvaluateEvery = evalEvery >= 0 ? evalEvery : QuarterEpoch(trainSet.Length, batch), Seed = seed,
+            EvalEvery = evalEvery >= 0 ? evalEvery : QuarterEpoch(trainSet.Length, batch), Seed = (ulong)seed, RestoreBest = true,
             MaxTime = minutes > 0 ? TimeSpan.FromSeconds(Math.Max(10, minutes * 60 - clock.Elapsed.TotalSeconds - EvalReserve(devSet.Length))) : null,
         };
-        var tuner = new FineTuner<(int[] Ids, int Label)>(cm.Module, cm.HeadParameters, b =>
+        var trainer = new Trainer(cm.Module, options, cm.HeadParameters);
+        Tensor Loss(IReadOnlyList<(int[] Ids, int Label)> b)
         {
             var logits = cm.Logits(b.Select(x => x.Ids).ToList());                          // (B, labels)
             var y = Tensor.FromArray(b.Select(x => x.Label).ToArray()).To(logits.Backend);
             return weightTensor is null ? Functional.CrossEntropy(logits, y) : Functional.CrossEntropy(logits, y, weightTensor.To(logits.Backend));
-        }, options) { LengthOf = x => x.Ids.Length };
-        string ckpt = Path.Combine(outDir, "model.safetensors");
-        tuner.OnBest = (step, _) => Checkpoint.Save(ckpt, cm.Module, "classifier", spec.ToJson(), step, null, null, snapshot);
+        }
+        var checkpoints = new CheckpointCallback(outDir, "classifier", spec.ToJson(), snapshot, includeOptimizer: false) { BestFileName = "model.safetensors", LastFileName = null };
+        string ckpt = checkpoints.BestPath!;
         var devIds = devSet.Select(x => x.Ids).ToList();
         var devGold = devSet.Select(x => x.Label).ToArray();
         double Accuracy()
@@ -114,8 +115,11 @@ internal static class ClassifyTrain
 
         Console.WriteLine($"{trainPath}: {trainSet.Length:N0} rows, {devPath}: {devSet.Length:N0} rows, labels {string.Join(", ", labels)}; " +
             $"{model} ({arch}, {layers}x{dim}, pooling {pooling}) with {cm.Module.ParameterCount():N0} parameters; vocabulary {tok.VocabSize}");
-        var result = FineTuneConsole.Train(tuner, trainSet, Accuracy, "accuracy");
-        Console.WriteLine($"{result.Steps} steps, {result.Epochs} epoch(s) in {clock.Elapsed.TotalSeconds:F0} s{(result.StoppedByTime ? " (time limit)" : "")}; " +
+        trainer.Callbacks.Add(checkpoints);
+        trainer.Callbacks.Add(new EvaluationCallback("accuracy", Accuracy, greaterIsBetter: true));
+        trainer.Callbacks.Add(new MetricsLog(outDir));
+        var result = FineTuneConsole.Train(trainer, trainSet, Loss, x => x.Ids.Length, "accuracy");
+        Console.WriteLine($"{result.Steps} steps, {result.Epoch:0.##} epoch(s) in {clock.Elapsed.TotalSeconds:F0} s{(result.Reason == StopReason.TimeLimit ? " (time limit)" : "")}; " +
             $"best dev accuracy {result.BestMetric:F4} at step {result.BestStep}; checkpoint {ckpt}");
         Console.WriteLine($"accuracy: {result.BestMetric:F4}");
         return 0;

@@ -38,13 +38,14 @@ internal static class NerTrain
         if (cut > 0) Console.Error.WriteLine($"warning: {cut} training sentence(s) are longer than {config.MaxWords} words and were truncated.");
 
         var rng = new Random(seed);
-        var options = new FineTuneOptions
+        var options = new TrainerOptions
         {
-            Epochs = epochs, BatchSize = batch, LearningRate = lr, WarmupFraction = warmup, EvaluateEvery = evalEvery >= 0 ? evalEvery : Math.Max(100, (train.Count + batch - 1) / batch / 2), Seed = seed,   // dev F1 twice an epoch
-            WeightDecay = 0.01f, MaxGradNorm = 5f,
+            Epochs = epochs, BatchSize = batch, LearningRate = lr, WarmupFraction = warmup, EvalEvery = evalEvery >= 0 ? evalEvery : Math.Max(100, (train.Count + batch - 1) / batch / 2), Seed = (ulong)seed,   // dev F1 twice an epoch
+            WeightDecay = 0.01f, MaxGradNorm = 5f, RestoreBest = true,
             MaxTime = minutes > 0 ? TimeSpan.FromSeconds(Math.Max(10, minutes * 60 - clock.Elapsed.TotalSeconds - 4 - dev.Count / 1500.0)) : null,
         };
-        var tuner = new FineTuner<ConllSentence>(model.Tagger, [], b =>
+        var trainer = new Trainer(model.Tagger, options);
+        Tensor Loss(IReadOnlyList<ConllSentence> b)
         {
             var wb = WordBatch.Create(features, b.Select(s => (IReadOnlyList<string>)model.Cut(s.Words)).ToList(), wordDropout, rng);
             int t = wb.Words.Size(1);
@@ -53,15 +54,17 @@ internal static class NerTrain
             for (int i = 0; i < b.Count; i++)
                 for (int j = 0; j < wb.Lengths[i]; j++) y[i * t + j] = tagIds[b[i].Tags[j]];
             return model.Tagger.Loss(wb, Tensor.FromArray(y, b.Count, t));
-        }, options) { LengthOf = s => s.Length };
-        Directory.CreateDirectory(outDir);
-        string ckpt = Path.Combine(outDir, "model.safetensors");
-        tuner.OnBest = (step, _) => model.Save(ckpt, step);
+        }
+        var checkpoints = new CheckpointCallback(outDir, (path, s) => model.Save(path, s.Step)) { BestFileName = "model.safetensors", LastFileName = null };
+        string ckpt = checkpoints.BestPath!;
+        trainer.Callbacks.Add(checkpoints);
+        trainer.Callbacks.Add(new EvaluationCallback("f1", () => model.Evaluate(dev).F1, greaterIsBetter: true));
+        trainer.Callbacks.Add(new MetricsLog(outDir));
 
         Console.WriteLine($"{trainPath}: {train.Count:N0} sentences, {devPath}: {dev.Count:N0}; tags {string.Join(" ", tags)}; " +
             $"{layers}x{dim} transformer{(crf ? " + CRF" : "")} with {model.Tagger.ParameterCount():N0} parameters; {features.WordCount:N0} words, {features.CharCount} chars");
-        var result = FineTuneConsole.Train(tuner, train, () => model.Evaluate(dev).F1, "entity F1");
-        Console.WriteLine($"{result.Steps} steps, {result.Epochs} epoch(s) in {clock.Elapsed.TotalSeconds:F0} s{(result.StoppedByTime ? " (time limit)" : "")}; " +
+        var result = FineTuneConsole.Train(trainer, train, Loss, s => s.Length, "entity F1");
+        Console.WriteLine($"{result.Steps} steps, {result.Epoch:0.##} epoch(s) in {clock.Elapsed.TotalSeconds:F0} s{(result.Reason == StopReason.TimeLimit ? " (time limit)" : "")}; " +
             $"best dev entity F1 {result.BestMetric:F4} at step {result.BestStep}; checkpoint {ckpt}");
         Console.WriteLine($"entity-f1: {result.BestMetric:F4}");
         return 0;

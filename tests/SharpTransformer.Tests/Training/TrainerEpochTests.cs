@@ -4,41 +4,33 @@ using SharpTransformer.Training;
 
 namespace SharpTransformer.Tests.Training;
 
-/// <summary><see cref="FineTuner{TExample}"/>: best-weights restoring, time budget, non-finite loss, head learning rate, bucketing.</summary>
-public sealed class FineTunerTests
+/// <summary>
+/// <see cref="Trainer"/> over epochs of examples (the former FineTuner): best-weights restoring, time budget, non-finite loss,
+/// head learning rate, length bucketing.
+/// </summary>
+public sealed class TrainerEpochTests
 {
-    /// <summary>A body Linear(4→8) and a head Linear(8→2).</summary>
-    private sealed class TinyNet : Module
+    private static List<Example> Data(int n, int seed = 1) => TinyTask.Data(n, seed);
+    private static Tensor Loss(TinyNet net, IReadOnlyList<Example> batch) => TinyTask.Loss(net, batch);
+    private static Dictionary<string, float[]> Snapshot(Module m) => TinyTask.Snapshot(m);
+
+    // The former FineTuneOptions defaults (learning rate 5e-4, 5% warm-up, best weights restored).
+    private static TrainerOptions Options => new() { LearningRate = 5e-4f, WarmupFraction = 0.05f, RestoreBest = true };
+
+    private static Trainer WithEvaluation(Trainer trainer, Func<double> evaluate)
     {
-        public TinyNet(ulong seed = 1)
+        trainer.Callbacks.Add(new EvaluationCallback("metric", evaluate, greaterIsBetter: true));
+        return trainer;
+    }
+
+    /// <summary>Records the improving evaluations with the weights at that moment.</summary>
+    private sealed class OnBest(Action<EvaluationRecord> record) : ITrainerCallback
+    {
+        public void OnEvaluate(TrainerState state, EvaluationRecord evaluation)
         {
-            var g = new Generator(seed);
-            Body = RegisterModule("body", new Linear(4, 8, true, g));
-            Head = RegisterModule("head", new Linear(8, 2, true, g));
+            if (evaluation.Improved) record(evaluation);
         }
-
-        public Linear Body { get; }
-        public Linear Head { get; }
-        public Tensor Forward(Tensor x) => Head.Forward(Body.Forward(x).Tanh());
     }
-
-    private sealed record Example(float[] X, int Y);
-
-    private static List<Example> Data(int n, int seed = 1)
-    {
-        var rng = new Random(seed);
-        return Enumerable.Range(0, n).Select(_ =>
-        {
-            var x = Enumerable.Range(0, 4).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
-            return new Example(x, x[0] + x[1] > 0 ? 1 : 0);
-        }).ToList();
-    }
-
-    private static Tensor Loss(TinyNet net, IReadOnlyList<Example> batch) =>
-        Functional.CrossEntropy(net.Forward(Tensor.FromArray(batch.SelectMany(e => e.X).ToArray(), batch.Count, 4)),
-            Tensor.FromArray(batch.Select(e => e.Y).ToArray()));
-
-    private static Dictionary<string, float[]> Snapshot(Module m) => m.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
 
     private static void AssertSameWeights(Dictionary<string, float[]> want, Module m)
     {
@@ -51,14 +43,14 @@ public sealed class FineTunerTests
     public void BestEvaluatedWeightsAreRestoredAndOnBestSeesOnlyImprovements()
     {
         var net = new TinyNet();
-        var tuner = new FineTuner<Example>(net, net.Head.Parameters(), b => Loss(net, b),
-            new FineTuneOptions { Epochs = 5, BatchSize = 8, LearningRate = 1e-2f, WarmupFraction = 0f });
         double[] script = [0.2, 0.6, 0.4, 0.6, 0.5];   // best at the 2nd evaluation; the 4th only ties it
         int calls = 0;
         var atEval = new List<Dictionary<string, float[]>>();
         var best = new List<(int Step, double Metric, Dictionary<string, float[]> Weights)>();
-        tuner.OnBest = (step, metric) => best.Add((step, metric, Snapshot(net)));
-        var result = tuner.Train(Data(40), () => { atEval.Add(Snapshot(net)); return script[calls++]; });
+        var trainer = WithEvaluation(new Trainer(net, Options with { Epochs = 5, BatchSize = 8, LearningRate = 1e-2f, WarmupFraction = 0f }, net.Head.Parameters()),
+            () => { atEval.Add(Snapshot(net)); return script[calls++]; });
+        trainer.Callbacks.Add(new OnBest(e => best.Add((e.Step, e.Metric, Snapshot(net)))));
+        var result = trainer.Train(Data(40), b => Loss(net, b));
 
         Assert.Equal(5, calls);
         Assert.Equal([0.2, 0.6], best.Select(b => b.Metric));
@@ -66,6 +58,8 @@ public sealed class FineTunerTests
         Assert.Equal(0.6, result.BestMetric);
         Assert.Equal(10, result.BestStep);
         Assert.Equal(script, result.Evaluations.Select(e => e.Metric));
+        Assert.Equal([5, 10, 15, 20, 25], result.Evaluations.Select(e => e.Step));   // at each epoch end
+        Assert.Equal([1.0, 2, 3, 4, 5], result.Evaluations.Select(e => e.Epoch));
         Assert.Equal(25, result.Steps);
         AssertSameWeights(best[^1].Weights, net);
         AssertSameWeights(atEval[1], net);
@@ -77,12 +71,12 @@ public sealed class FineTunerTests
     public void WithoutRestoreBestTheLastWeightsStay()
     {
         var net = new TinyNet();
-        var tuner = new FineTuner<Example>(net, net.Head.Parameters(), b => Loss(net, b),
-            new FineTuneOptions { Epochs = 3, BatchSize = 8, LearningRate = 1e-2f, RestoreBest = false });
         double[] script = [0.9, 0.1, 0.1];
         int calls = 0;
         var atEval = new List<Dictionary<string, float[]>>();
-        var result = tuner.Train(Data(40), () => { atEval.Add(Snapshot(net)); return script[calls++]; });
+        var trainer = WithEvaluation(new Trainer(net, Options with { Epochs = 3, BatchSize = 8, LearningRate = 1e-2f, RestoreBest = false }, net.Head.Parameters()),
+            () => { atEval.Add(Snapshot(net)); return script[calls++]; });
+        var result = trainer.Train(Data(40), b => Loss(net, b));
         Assert.Equal(0.9, result.BestMetric);
         Assert.Equal(15, result.Steps);
         AssertSameWeights(atEval[^1], net);   // the last evaluation follows the last step
@@ -94,26 +88,27 @@ public sealed class FineTunerTests
     {
         var net = new TinyNet();
         var budget = TimeSpan.FromMilliseconds(300);
-        var tuner = new FineTuner<Example>(net, net.Head.Parameters(), b => { Thread.Sleep(10); return Loss(net, b); },
-            new FineTuneOptions { Epochs = 1000, BatchSize = 8, MaxTime = budget });
-        var result = tuner.Train(Data(40), () => 0.5);
-        Assert.True(result.StoppedByTime);
+        var trainer = WithEvaluation(new Trainer(net, Options with { Epochs = 1000, BatchSize = 8, MaxTime = budget }, net.Head.Parameters()), () => 0.5);
+        var result = trainer.Train(Data(40), b => { Thread.Sleep(10); return Loss(net, b); });
+        Assert.Equal(StopReason.TimeLimit, result.Reason);
+        Assert.Equal(result.Steps, result.Evaluations[^1].Step);   // the run is evaluated once more when the time is up
         Assert.True(result.Steps < 5000, $"{result.Steps} steps");
         Assert.True(result.Steps > 0);
         Assert.True(result.Elapsed >= budget, $"elapsed {result.Elapsed}");
         Assert.True(result.Elapsed < budget + TimeSpan.FromSeconds(10), $"elapsed {result.Elapsed} for a budget of {budget}");
-        Assert.True(result.Epochs < 1000);
+        Assert.True(result.Epoch < 1000);
     }
 
     [Fact]
     public void WithoutMaxTimeTheRunIsNotStoppedByTime()
     {
         var net = new TinyNet();
-        var tuner = new FineTuner<Example>(net, net.Head.Parameters(), b => Loss(net, b), new FineTuneOptions { Epochs = 2, BatchSize = 16 });
-        var result = tuner.Train(Data(40), null);
-        Assert.False(result.StoppedByTime);
+        var trainer = new Trainer(net, Options with { Epochs = 2, BatchSize = 16 }, net.Head.Parameters());
+        var result = trainer.Train(Data(40), b => Loss(net, b));
+        Assert.Equal(StopReason.Completed, result.Reason);
         Assert.Equal(6, result.Steps);
-        Assert.Equal(2, result.Epochs);
+        Assert.Equal(2, result.Epoch);
+        Assert.Empty(result.Evaluations);
         Assert.True(double.IsNaN(result.BestMetric));
     }
 
@@ -123,18 +118,19 @@ public sealed class FineTunerTests
         var net = new TinyNet();
         int calls = 0;
         Dictionary<string, float[]>? before = null;
-        var tuner = new FineTuner<Example>(net, net.Head.Parameters(), b =>
+        var trainer = new Trainer(net, Options with { Epochs = 2, BatchSize = 8, LearningRate = 1e-2f }, net.Head.Parameters());
+        var e = Assert.Throws<ArithmeticException>(() => trainer.Train(Data(40), b =>
         {
             var l = Loss(net, b);
             if (++calls < 4) return l;
             before = Snapshot(net);
             return l.Mul(float.NaN);
-        }, new FineTuneOptions { Epochs = 2, BatchSize = 8, LearningRate = 1e-2f });
-        var e = Assert.Throws<ArithmeticException>(() => tuner.Train(Data(40), null));
-        Assert.Contains("step 3", e.Message, StringComparison.Ordinal);
+        }));
+        Assert.Contains("step 3 (epoch 1)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("NaN", e.Message, StringComparison.Ordinal);
         Assert.NotNull(before);
         AssertSameWeights(before!, net);
-        Assert.Equal(3, tuner.Optimizer.StepCount);
+        Assert.Equal(3, trainer.Optimizer.StepCount);
     }
 
     [Fact]
@@ -144,12 +140,12 @@ public sealed class FineTunerTests
         var before = Snapshot(net);
         var data = Data(16);
         const float lr = 1e-4f, headLr = 1e-2f;
-        var tuner = new FineTuner<Example>(net, net.Head.Parameters(), b => Loss(net, b), new FineTuneOptions
+        var trainer = new Trainer(net, Options with
         {
             Epochs = 1, BatchSize = data.Count, LearningRate = lr, HeadLearningRate = headLr, WarmupFraction = 0f, Decay = DecayKind.Constant,
             WeightDecay = 0f, MaxGradNorm = 0f,
-        });
-        var result = tuner.Train(data, null);
+        }, net.Head.Parameters());
+        var result = trainer.Train(data, b => Loss(net, b));
         Assert.Equal(1, result.Steps);
         var after = Snapshot(net);
         // The first AdamW step moves each parameter by lr·g/(|g|+eps), i.e. by lr where the gradient is not tiny.
@@ -168,11 +164,11 @@ public sealed class FineTunerTests
         var net = new TinyNet();
         var before = Snapshot(net);
         var data = Data(16);
-        var tuner = new FineTuner<Example>(net, net.Head.Parameters(), b => Loss(net, b), new FineTuneOptions
+        var trainer = new Trainer(net, Options with
         {
             Epochs = 1, BatchSize = data.Count, LearningRate = 1e-3f, WarmupFraction = 0f, Decay = DecayKind.Constant, WeightDecay = 0f, MaxGradNorm = 0f,
-        });
-        tuner.Train(data, null);
+        }, net.Head.Parameters());
+        trainer.Train(data, b => Loss(net, b));
         var after = Snapshot(net);
         foreach (var (name, w0) in before)
             Assert.True(w0.Zip(after[name], (a, b) => Math.Abs(b - a)).Max() is > 0.9e-3f and <= 1.001e-3f, name);
@@ -188,15 +184,12 @@ public sealed class FineTunerTests
         var net = new TinyNet();
         var seen = new List<int[]>();
         var data = Enumerable.Range(0, n).Select(i => new Example([i, 0, 0, 0], 0)).ToList();
-        var tuner = new FineTuner<Example>(net, net.Head.Parameters(), b =>
+        var trainer = new Trainer(net, Options with { Epochs = 3, BatchSize = batchSize }, net.Head.Parameters());
+        trainer.Train(data, b =>
         {
             seen.Add(b.Select(e => (int)e.X[0]).ToArray());
             return net.Head.Weight.Sum().Mul(0f);
-        }, new FineTuneOptions { Epochs = 3, BatchSize = batchSize })
-        {
-            LengthOf = e => (int)e.X[0],   // every example has its own length
-        };
-        tuner.Train(data, null);
+        }, lengthOf: e => (int)e.X[0]);   // every example has its own length
         int perEpoch = (n + batchSize - 1) / batchSize;
         Assert.Equal(3 * perEpoch, seen.Count);
         for (int epoch = 0; epoch < 3; epoch++)
@@ -219,9 +212,13 @@ public sealed class FineTunerTests
     public void InvalidOptionsAreRejected()
     {
         var net = new TinyNet();
-        Assert.Throws<ArgumentOutOfRangeException>(() => new FineTuner<Example>(net, [], b => Loss(net, b), new FineTuneOptions { Epochs = 0 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new FineTuner<Example>(net, [], b => Loss(net, b), new FineTuneOptions { HeadLearningRate = 0f }));
-        var ok = new FineTuner<Example>(net, [], b => Loss(net, b), new FineTuneOptions());
-        Assert.Throws<ArgumentException>(() => ok.Train([], null));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(net, Options with { Epochs = 0 }));
+        Assert.Contains("Epochs", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(net, Options with { HeadLearningRate = 0f }));
+        Assert.Throws<ArgumentException>(() => new Trainer(net, Options with { WarmupSteps = 3 }));   // and WarmupFraction: two warm-ups
+        Assert.Throws<ArgumentException>(() => new Trainer(net, Options, new TinyNet().Head.Parameters()));   // a head of another model
+        var ok = new Trainer(net, Options);
+        Assert.Throws<ArgumentException>(() => ok.Train(Array.Empty<Example>(), b => Loss(net, b)));
+        Assert.Throws<InvalidOperationException>(() => ok.Train(_ => (Loss(net, Data(4)), 4L)));   // sampled batches need MaxSteps
     }
 }
