@@ -9,22 +9,29 @@ namespace SharpTransformer.Generation;
 /// <summary>Autoregressive decoding for a causal language model, with or without a KV cache, single or batched.</summary>
 public sealed class TextGenerator
 {
-    private readonly ICausalLanguageModel _model;
+    private readonly CausalLanguageModel _model;
 
     /// <summary>Creates a generator over a model (put it in eval mode first when it has dropout).</summary>
-    public TextGenerator(ICausalLanguageModel model) => _model = model;
+    public TextGenerator(CausalLanguageModel model) => _model = model;
+
+    /// <summary>
+    /// Creates a generator over a model given by its interface, which must be a <see cref="CausalLanguageModel"/>
+    /// (every model of the library is); kept until every caller holds the base class.
+    /// </summary>
+    public TextGenerator(ICausalLanguageModel model) => _model = model as CausalLanguageModel
+        ?? throw new ArgumentException($"TextGenerator: {model.GetType().Name} does not derive from CausalLanguageModel.", nameof(model));
 
     // Ids go to the backend the model's parameters live on (after model.To(backend)), read at each step.
     private Tensor Ids(int[] data, params int[] shape)
     {
         var t = Tensor.FromArray(data, shape);
-        return _model is Module m && m.Parameters().FirstOrDefault() is { } p ? t.To(p.Backend) : t;
+        return _model.Backend is { } b ? t.To(b) : t;
     }
 
     private Tensor Mask(float[] data, params int[] shape)
     {
         var t = Tensor.FromArray(data, shape);
-        return _model is Module m && m.Parameters().FirstOrDefault() is { } p ? t.To(p.Backend) : t;
+        return _model.Backend is { } b ? t.To(b) : t;
     }
 
     /// <summary>Generates new tokens after <paramref name="prompt"/> and returns only the new ones.</summary>

@@ -40,6 +40,29 @@ public abstract class Tokenizer : ITokenizer
     /// <inheritdoc />
     public abstract string? IdToToken(int id);
 
+    /// <summary>
+    /// The longest input the model was trained for (tokenizer_config.json's <c>model_max_length</c>), or null when unknown or
+    /// unlimited. Encoding does not truncate by itself; pipelines pass it as <see cref="EncodeOptions.MaxLength"/>.
+    /// </summary>
+    public int? ModelMaxLength { get; private set; }
+
+    /// <summary>
+    /// The chat template's text (tokenizer_config.json's <c>chat_template</c>, a Jinja template), kept as read for chat
+    /// formatting; null when the folder has none. Nothing renders it yet.
+    /// </summary>
+    public string? ChatTemplate { get; private set; }
+
+    /// <summary>
+    /// Applies what a pretrained folder's tokenizer_config.json says: the special-token roles (keeping the template and the
+    /// added tokens), the maximum length and the chat template. Called once, right after construction, by <see cref="AutoTokenizer"/>.
+    /// </summary>
+    internal void ApplyPretrainedConfig(SpecialTokens special, int? modelMaxLength, string? chatTemplate)
+    {
+        Configure(special, _template, _added.All);
+        ModelMaxLength = modelMaxLength;
+        ChatTemplate = chatTemplate;
+    }
+
     /// <summary>Whether an id is one of the special tokens (skipped by <c>Decode(ids, skipSpecialTokens: true)</c>).</summary>
     public bool IsSpecial(int id) => (uint)id < (uint)_isSpecial.Length && _isSpecial[id];
 
@@ -51,22 +74,26 @@ public abstract class Tokenizer : ITokenizer
     /// </summary>
     /// <param name="vocabPath">The vocabulary file.</param>
     /// <param name="mergesPath">The merges file for byte-level BPE.</param>
-    /// <param name="lowercase">Lower-case the text first (for WordPiece: BERT uncased, which also strips accents).</param>
+    /// <param name="lowercase">
+    /// Lower-case the text first (for WordPiece: BERT uncased, which also strips accents). Null takes each format's default, as
+    /// Hugging Face does: lower-cased for a WordPiece <c>vocab.txt</c> (<c>BertTokenizer</c>'s <c>do_lower_case=True</c>, as
+    /// <see cref="WordPieceTokenizer.FromVocabFile"/>), as the file says for <c>tokenizer.json</c>, and not for byte-level BPE.
+    /// </param>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="VocabularyFormatException">A file is corrupt; the message names the file and the line or key.</exception>
-    public static Tokenizer FromFiles(string vocabPath, string? mergesPath = null, bool lowercase = false)
+    public static Tokenizer FromFiles(string vocabPath, string? mergesPath = null, bool? lowercase = null)
     {
         ArgumentNullException.ThrowIfNull(vocabPath);
         string name = Path.GetFileName(vocabPath);
         if (name.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && mergesPath is null)
-            return HuggingFaceTokenizerJson.Load(vocabPath, lowercase);
+            return HuggingFaceTokenizerJson.Load(vocabPath, lowercase ?? false);
         if (name.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) && mergesPath is null)
-            return WordPieceTokenizer.FromVocabFile(vocabPath, new BertNormalization(Lowercase: lowercase));
+            return WordPieceTokenizer.FromVocabFile(vocabPath, new BertNormalization(Lowercase: lowercase ?? true));
         if (name.EndsWith(".tiktoken", StringComparison.OrdinalIgnoreCase) && mergesPath is null)
-            return ByteLevelBpeTokenizer.FromTiktoken(vocabPath, lowercase: lowercase);
+            return ByteLevelBpeTokenizer.FromTiktoken(vocabPath, lowercase: lowercase ?? false);
         if (mergesPath is null)
             throw new ArgumentException($"'{vocabPath}' needs a merges file (vocab.bpe or merges.txt), or use tokenizer.json, vocab.txt or a .tiktoken file.", nameof(mergesPath));
-        return ByteLevelBpeTokenizer.FromFiles(vocabPath, mergesPath, lowercase: lowercase);
+        return ByteLevelBpeTokenizer.FromFiles(vocabPath, mergesPath, lowercase: lowercase ?? false);
     }
 
     /// <inheritdoc />

@@ -192,7 +192,7 @@ public class EncoderModelTests
              "hidden_dim":64,"activation":"relu","max_position_embeddings":40,"vocab_size":77,"pad_token_id":0,"dropout":0.0,
              "attention_dropout":0.0,"seq_classif_dropout":0.3,"id2label":{"0":"a","1":"b","2":"c"}}
             """);
-        Assert.Equal(new BertConfig(77, 32, 3, 4, 64, 40, 0, 1e-12f, HiddenActivation.Relu, 0f, 0f, 0, EncoderKind.DistilBert, false, 3, 0.3f), d);
+        Assert.Equal(new BertConfig(77, 32, 3, 4, 64, 40, 0, 1e-12f, HiddenActivation.Relu, 0f, 0f, 0, EncoderKind.DistilBert, false, 3, 0.3f, ["a", "b", "c"]), d);
         var r = BertConfig.FromHuggingFaceJson("""{"model_type":"roberta","vocab_size":90,"hidden_size":16,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":20,"max_position_embeddings":22,"type_vocab_size":1,"layer_norm_eps":1e-5,"pad_token_id":1,"hidden_act":"gelu"}""");
         Assert.Equal(EncoderKind.Roberta, r.Kind);
         Assert.Equal(2, r.PositionOffset);

@@ -88,6 +88,20 @@ public sealed class HfConfigJson
         };
     }
 
+    /// <summary>
+    /// An object of strings (e.g. <c>id2label</c>: <c>{"0": "NEGATIVE", "1": "POSITIVE"}</c>) as a dictionary, or null when the key
+    /// is absent.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? StringMap(string key)
+    {
+        if (!_root.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        if (v.ValueKind != JsonValueKind.Object) throw Bad(key, "an object of strings", v);
+        var r = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in v.EnumerateObject())
+            r[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw Bad(key, "an object of strings", v);
+        return r;
+    }
+
     private InvalidDataException Missing(string[] keys) => new($"{FileName}: missing key '{string.Join("' / '", keys)}'.");
     private InvalidDataException Bad(string key, string what, JsonElement v) => new($"{FileName}: key '{key}' should be {what}, got {v.GetRawText()}.");
 }

@@ -8,7 +8,7 @@ namespace SharpTransformer.Models.Bert;
 /// A BERT-family encoder (BERT, DistilBERT, RoBERTa by <see cref="BertConfig.Kind"/>): embeddings, post-LN layers and an optional
 /// pooler (dense + tanh on position 0). Initialised as BERT: matrices N(0, 0.02), zero biases, LayerNorm ones.
 /// </summary>
-public sealed class Bert : Module, ITextEncoder, IEncoderTaskModel
+public sealed class Bert : EncoderModel, IEncoderTaskModel
 {
     /// <summary>Builds a randomly initialised encoder.</summary>
     public Bert(BertConfig config, ulong seed = 1337) : this(config, new Generator(seed)) { InitWeights(this, new Generator(seed + 1)); }
@@ -34,11 +34,11 @@ public sealed class Bert : Module, ITextEncoder, IEncoderTaskModel
     public ILinear? Pooler => ChildOrNull<ILinear>("pooler");
 
     /// <inheritdoc/>
-    public int HiddenSize => Config.HiddenSize;
+    public override int HiddenSize => Config.HiddenSize;
     /// <inheritdoc/>
-    public int VocabSize => Config.VocabSize;
+    public override int VocabSize => Config.VocabSize;
     /// <inheritdoc/>
-    public int MaxPositions => Config.MaxSequenceLength;
+    public override int MaxPositions => Config.MaxSequenceLength;
     /// <inheritdoc/>
     Bert IEncoderTaskModel.Encoder => this;
 
@@ -54,7 +54,7 @@ public sealed class Bert : Module, ITextEncoder, IEncoderTaskModel
     }
 
     /// <inheritdoc/>
-    public EncoderOutput Encode(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
+    public override EncoderOutput Encode(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
     {
         if (inputIds.Rank != 2) throw new ArgumentException($"Bert.Encode: input ids must be (batch, time), got {inputIds.ShapeString}.");
         var keyMask = KeyMask(attentionMask, inputIds);
@@ -156,7 +156,30 @@ public sealed class Bert : Module, ITextEncoder, IEncoderTaskModel
     /// Loads a bare encoder checkpoint (<c>BertModel</c>, <c>DistilBertModel</c>, <c>RobertaModel</c>), with or without the family
     /// prefix; the heads of task checkpoints are skipped. Every missing or mis-shaped tensor is reported.
     /// </summary>
-    public void LoadHuggingFace(ITensorSource source, string fileName = "model.safetensors") =>
-        EncoderCheckpoint.Load(source, HfBindings(), [HfPrefix], fileName, n => EncoderCheckpoint.IsBuffer(n) || EncoderCheckpoint.IsTaskHead(n)
+    public void LoadHuggingFace(ITensorSource source, string fileName = "model.safetensors") => LoadHuggingFace(source, fileName, null);
+
+    /// <summary>
+    /// Loads a bare encoder checkpoint as <see cref="LoadHuggingFace(ITensorSource, string)"/> does. A checkpoint without pooler
+    /// weights (a masked-LM checkpoint, a sentence-embedding model) loads too, as in Hugging Face: the pooler keeps its random
+    /// initialisation and a warning goes to <paramref name="warnings"/> (standard error when null).
+    /// </summary>
+    public void LoadHuggingFace(ITensorSource source, string fileName, ICollection<string>? warnings)
+    {
+        var bindings = WithoutMissingPooler(HfBindings(), source, fileName, GetType().Name, warnings);
+        EncoderCheckpoint.Load(source, bindings, [HfPrefix], fileName, n => EncoderCheckpoint.IsBuffer(n) || EncoderCheckpoint.IsTaskHead(n)
             || (Pooler is null && n.StartsWith("pooler.", StringComparison.Ordinal)));
+    }
+
+    /// <summary>
+    /// <paramref name="bindings"/> less the pooler's when this encoder has a pooler and <paramref name="source"/> lacks its weights
+    /// (then warns, naming <paramref name="model"/>: the pooler stays randomly initialised, as Hugging Face leaves it).
+    /// </summary>
+    internal IReadOnlyList<HfBinding> WithoutMissingPooler(IReadOnlyList<HfBinding> bindings, ITensorSource source, string fileName, string model,
+        ICollection<string>? warnings)
+    {
+        if (Pooler is null || EncoderCheckpoint.BareNames(source, [HfPrefix]).Contains("pooler.dense.weight")) return bindings;
+        LoadWarnings.Report(warnings, $"{fileName}: no pooler weights (pooler.dense.weight, pooler.dense.bias) for {model}; the pooler keeps "
+            + "its random initialisation, so pooler_output means nothing until it is trained.");
+        return bindings.Where(b => !b.HfName.Contains("pooler.dense.", StringComparison.Ordinal)).ToList();
+    }
 }

@@ -23,12 +23,42 @@ namespace SharpTransformer.Models.Bert;
 /// <param name="Pooler">Whether the encoder has a pooler (dense + tanh on position 0).</param>
 /// <param name="NumLabels">Classes of a sequence-classification head (num_labels, or the size of id2label).</param>
 /// <param name="ClassifierDropout">Dropout before a classifier (classifier_dropout [seq_classif_dropout]); null means <paramref name="HiddenDropout"/>.</param>
+/// <param name="LabelNames">
+/// The name of each class id (id2label), or null for Hugging Face's generic LABEL_0 .. LABEL_{n-1}; its length is
+/// <paramref name="NumLabels"/>.
+/// </param>
 public sealed record BertConfig(
     int VocabSize = 30522, int HiddenSize = 768, int Layers = 12, int Heads = 12, int IntermediateSize = 3072, int MaxPositions = 512,
     int TypeVocabSize = 2, float LayerNormEps = 1e-12f, HiddenActivation HiddenAct = HiddenActivation.Gelu, float HiddenDropout = 0.1f,
     float AttentionDropout = 0.1f, int PadTokenId = 0, EncoderKind Kind = EncoderKind.Bert, bool Pooler = true, int NumLabels = 2,
-    float? ClassifierDropout = null)
+    float? ClassifierDropout = null, IReadOnlyList<string>? LabelNames = null)
 {
+    private readonly LabelList? _labelNames = LabelNames is null ? null : new LabelList(LabelNames);
+
+    /// <summary>The name of each class id (id2label), or null for the generic LABEL_0 .. LABEL_{n-1}; compared by value.</summary>
+    public IReadOnlyList<string>? LabelNames
+    {
+        get => _labelNames;
+        init => _labelNames = value is null ? null : new LabelList(value);
+    }
+
+    // Label names with value equality, so that two configurations read from the same config.json are equal.
+    private sealed class LabelList(IReadOnlyList<string> names) : IReadOnlyList<string>, IEquatable<LabelList>
+    {
+        private readonly string[] _names = names.ToArray();
+        public string this[int index] => _names[index];
+        public int Count => _names.Length;
+        public IEnumerator<string> GetEnumerator() => ((IEnumerable<string>)_names).GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => _names.GetEnumerator();
+        public bool Equals(LabelList? other) => other is not null && _names.AsSpan().SequenceEqual(other._names);
+        public override bool Equals(object? obj) => Equals(obj as LabelList);
+        public override int GetHashCode() => _names.Aggregate(_names.Length, (h, n) => HashCode.Combine(h, n));
+        public override string ToString() => "[" + string.Join(", ", _names) + "]";
+    }
+
+    /// <summary>The name of class <paramref name="id"/>: <see cref="LabelNames"/>[id], else <c>LABEL_{id}</c>.</summary>
+    public string LabelName(int id) => LabelNames is { } n && (uint)id < (uint)n.Count ? n[id] : $"LABEL_{id}";
+
     /// <summary>The position id of the first token: 0, or padding id + 1 for RoBERTa.</summary>
     public int PositionOffset => Kind == EncoderKind.Roberta ? PadTokenId + 1 : 0;
 
@@ -75,6 +105,7 @@ public sealed record BertConfig(
     {
         string type = c.String("bert", "model_type");
         int labels = c.Has("num_labels") ? c.Int(2, "num_labels") : c.EntryCount("id2label") ?? 2;
+        var names = ReadLabelNames(c, labels);
         if (type == "distilbert")
         {
             if (c.Bool(false, "sinusoidal_pos_embds"))
@@ -84,7 +115,7 @@ public sealed record BertConfig(
                 IntermediateSize: c.Int(3072, "hidden_dim"), MaxPositions: c.Int(512, "max_position_embeddings"), TypeVocabSize: 0,
                 LayerNormEps: 1e-12f, HiddenAct: Activation(c, "activation"), HiddenDropout: c.Float(0.1f, "dropout"),
                 AttentionDropout: c.Float(0.1f, "attention_dropout"), PadTokenId: c.Int(0, "pad_token_id"), Kind: EncoderKind.DistilBert,
-                Pooler: false, NumLabels: labels, ClassifierDropout: c.Float(0.2f, "seq_classif_dropout"));
+                Pooler: false, NumLabels: labels, ClassifierDropout: c.Float(0.2f, "seq_classif_dropout"), LabelNames: names);
         }
         var kind = type switch
         {
@@ -100,12 +131,27 @@ public sealed record BertConfig(
             LayerNormEps: c.Float(1e-12f, "layer_norm_eps"), HiddenAct: Activation(c, "hidden_act"),
             HiddenDropout: c.Float(0.1f, "hidden_dropout_prob"), AttentionDropout: c.Float(0.1f, "attention_probs_dropout_prob"),
             PadTokenId: c.Int(roberta ? 1 : 0, "pad_token_id"), Kind: kind, Pooler: true, NumLabels: labels,
-            ClassifierDropout: c.Has("classifier_dropout") ? c.Float(null, "classifier_dropout") : null);
+            ClassifierDropout: c.Has("classifier_dropout") ? c.Float(null, "classifier_dropout") : null, LabelNames: names);
+    }
+
+    // id2label's names in id order, or null when absent or generic; ids must be 0 .. labels-1.
+    private static string[]? ReadLabelNames(HfConfigJson c, int labels)
+    {
+        if (c.StringMap("id2label") is not { } map) return null;
+        var names = new string[labels];
+        foreach (var (k, v) in map)
+        {
+            if (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) || id >= labels)
+                throw new InvalidDataException($"{c.FileName}: id2label has the key '{k}'; expected the class ids 0 to {labels - 1}.");
+            names[id] = v;
+        }
+        for (int i = 0; i < labels; i++) names[i] ??= $"LABEL_{i}";
+        return names.Select((n, i) => n == $"LABEL_{i}").All(x => x) ? null : names;   // generic names are the default
     }
 
     /// <summary>
     /// The Hugging Face <c>config.json</c> text of this configuration (model_type <c>bert</c>, <c>distilbert</c> or <c>roberta</c>
-    /// by <see cref="Kind"/>), with <paramref name="architectures"/> and generic labels LABEL_0 .. LABEL_{n-1}.
+    /// by <see cref="Kind"/>), with <paramref name="architectures"/> and the labels' names (<see cref="LabelName"/>).
     /// </summary>
     public string ToHuggingFaceJson(params string[] architectures)
     {
@@ -136,8 +182,8 @@ public sealed record BertConfig(
         var label2id = new System.Text.Json.Nodes.JsonObject();
         for (int i = 0; i < NumLabels; i++)
         {
-            id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = $"LABEL_{i}";
-            label2id[$"LABEL_{i}"] = i;
+            id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = LabelName(i);
+            label2id[LabelName(i)] = i;
         }
         o["id2label"] = id2label;
         o["label2id"] = label2id;

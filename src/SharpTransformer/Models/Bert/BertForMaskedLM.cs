@@ -47,5 +47,6 @@ public sealed class BertForMaskedLM : EncoderTaskModel, IMaskedLmModel
     protected override IEnumerable<HfBinding> HeadBindings() => Mlm.HfBindings();
 
     /// <inheritdoc/>
-    protected override bool IgnoredByHead(string name) => MaskedLmHead.IsTiedDecoder(name);
+    protected override bool IgnoredByHead(string name) =>
+        MaskedLmHead.IsTiedDecoder(name) || name.StartsWith("cls.seq_relationship.", StringComparison.Ordinal);   // a pretraining checkpoint's NSP head
 }

@@ -8,7 +8,7 @@ public static class EncoderModels
 {
     /// <summary>
     /// The model for <paramref name="config"/> and the first entry of <paramref name="architectures"/>: *ForPreTraining,
-    /// *ForMaskedLM, *ForSequenceClassification, or the bare encoder (*Model, or no architectures).
+    /// *ForMaskedLM, *ForSequenceClassification, *ForTokenClassification, or the bare encoder (*Model, or no architectures).
     /// </summary>
     public static IEncoderTaskModel Create(BertConfig config, IReadOnlyList<string> architectures, ulong seed = 1337)
     {
@@ -25,18 +25,45 @@ public static class EncoderModels
                 EncoderKind.Roberta => new RobertaForSequenceClassification(config, seed),
                 _ => new BertForSequenceClassification(config, seed),
             };
+        if (arch.EndsWith("ForTokenClassification", StringComparison.Ordinal)) return new BertForTokenClassification(config, seed);
         if (arch.Length == 0 || arch.EndsWith("Model", StringComparison.Ordinal)) return new Bert(config, seed);
-        throw new NotSupportedException($"EncoderModels: architecture '{arch}' is not supported (ForPreTraining, ForMaskedLM, ForSequenceClassification, Model).");
+        throw new NotSupportedException($"EncoderModels: architecture '{arch}' is not supported (ForPreTraining, ForMaskedLM, ForSequenceClassification, ForTokenClassification, Model).");
     }
 
-    /// <summary>Builds the model described by <c>config.json</c> in <paramref name="directory"/> and loads its <c>model.safetensors</c>.</summary>
-    public static IEncoderTaskModel FromHuggingFace(string directory)
+    /// <summary>
+    /// Builds the model described by <c>config.json</c> in <paramref name="directory"/> (by its <c>architectures</c>: a bare folder
+    /// gives a <see cref="Bert"/>, whose <see cref="IEncoderTaskModel.Encoder"/> is itself), loads its <c>model.safetensors</c> (F32,
+    /// F16 or BF16) and returns it in evaluation mode, as Hugging Face's <c>from_pretrained</c> does. Missing pooler weights are
+    /// reported to <paramref name="warnings"/> (standard error when null) and the pooler keeps its random initialisation.
+    /// </summary>
+    public static IEncoderTaskModel FromHuggingFace(string directory, ICollection<string>? warnings = null)
     {
-        var cfg = HfConfigJson.Load(Path.Combine(directory, "config.json"));
-        var model = Create(BertConfig.FromHuggingFaceJson(cfg), cfg.Strings("architectures"));
-        using var weights = SafeTensorsFile.Open(Path.Combine(directory, "model.safetensors"));
-        model.LoadHuggingFace(weights, weights.Path);
+        var folder = PretrainedFolder.Open(directory, "EncoderModels.FromHuggingFace");
+        if (!folder.IsEncoder)
+            throw new NotSupportedException($"EncoderModels.FromHuggingFace: {folder.ConfigPath} has model_type '{folder.ModelType}', not a BERT-family encoder (bert, distilbert, roberta).");
+        var model = Create(BertConfig.FromHuggingFaceJson(folder.Config), folder.Architectures);
+        using var weights = folder.OpenWeights("EncoderModels.FromHuggingFace");
+        Load(model, weights, weights.Path, false, warnings);
         return model;
+    }
+
+    /// <summary>Loads <paramref name="source"/> into <paramref name="model"/> (optionally keeping a head the checkpoint lacks) and sets evaluation mode.</summary>
+    internal static void Load(IEncoderTaskModel model, ITensorSource source, string fileName, bool keepMissingHead, ICollection<string>? warnings)
+    {
+        switch (model)
+        {
+            case Bert bert:
+                bert.LoadHuggingFace(source, fileName, warnings);
+                bert.Eval();
+                break;
+            case EncoderTaskModel task:
+                task.LoadHuggingFace(source, fileName, keepMissingHead, warnings);
+                task.Eval();
+                break;
+            default:
+                model.LoadHuggingFace(source, fileName);
+                break;
+        }
     }
 
     /// <summary>The Hugging Face architecture name of a model (<c>BertForPreTraining</c>, <c>DistilBertForMaskedLM</c>, <c>RobertaModel</c>, ...).</summary>
@@ -48,6 +75,7 @@ public static class EncoderModels
             BertForPreTraining => "BertForPreTraining",
             BertForMaskedLM => family + "ForMaskedLM",
             EncoderSequenceClassifier => family + "ForSequenceClassification",
+            BertForTokenClassification => family + "ForTokenClassification",
             _ => family + "Model",
         };
     }

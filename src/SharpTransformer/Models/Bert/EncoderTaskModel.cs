@@ -57,16 +57,27 @@ public abstract class EncoderTaskModel : Module, IEncoderTaskModel
     /// <paramref name="keepMissingHead"/> a checkpoint without this head's tensors (a pretrained encoder to fine-tune) loads and the
     /// head keeps its initialisation. Any other missing, unexpected or mis-shaped tensor is reported, all together.
     /// </summary>
-    public void LoadHuggingFace(ITensorSource source, string fileName, bool keepMissingHead)
+    public void LoadHuggingFace(ITensorSource source, string fileName, bool keepMissingHead) => LoadHuggingFace(source, fileName, keepMissingHead, null);
+
+    /// <summary>
+    /// Loads a checkpoint as <see cref="LoadHuggingFace(ITensorSource, string, bool)"/> does, reporting to <paramref name="warnings"/>
+    /// (standard error when null) what keeps its initialisation: a head missing from the checkpoint (with
+    /// <paramref name="keepMissingHead"/>) and a missing pooler, which Hugging Face also leaves randomly initialised.
+    /// </summary>
+    public void LoadHuggingFace(ITensorSource source, string fileName, bool keepMissingHead, ICollection<string>? warnings)
     {
         var prefixes = new[] { Encoder.HfPrefix };
         var head = HeadBindings().ToList();
         if (keepMissingHead)
         {
             var present = EncoderCheckpoint.BareNames(source, prefixes);
+            var missing = head.Where(b => !present.Contains(b.HfName)).Select(b => b.HfName).ToList();
+            if (missing.Count > 0)
+                LoadWarnings.Report(warnings, $"{fileName}: {GetType().Name}'s head is not in the checkpoint and keeps its random initialisation "
+                    + $"({string.Join(", ", missing)}); train it before using its outputs.");
             head = head.Where(b => present.Contains(b.HfName)).ToList();
         }
-        var bindings = new List<HfBinding>(Encoder.HfBindings(""));
+        var bindings = new List<HfBinding>(Encoder.WithoutMissingPooler(Encoder.HfBindings(""), source, fileName, GetType().Name, warnings));
         bindings.AddRange(head);
         var own = new HashSet<string>(bindings.Select(b => b.HfName), StringComparer.Ordinal);
         EncoderCheckpoint.Load(source, bindings, prefixes, fileName, n => !own.Contains(n) && (EncoderCheckpoint.IsBuffer(n) || IgnoredByHead(n)

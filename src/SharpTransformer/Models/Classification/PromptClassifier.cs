@@ -18,19 +18,19 @@ public sealed class PromptClassifier : Module
     private static readonly EncodeOptions Plain = new() { AddSpecialTokens = false, ComputeOffsets = false };
 
     /// <summary>Creates the classifier.</summary>
-    /// <param name="model">The language model (a <see cref="Module"/>).</param>
+    /// <param name="model">The language model.</param>
     /// <param name="tokenizer">Its tokenizer.</param>
     /// <param name="template">The prompt, with <c>{text}</c> where the input goes, e.g. <c>"review: {text} sentiment:"</c>.</param>
     /// <param name="verbalizers">One string per label, scored after the prompt, e.g. <c>[" negative", " positive"]</c>.</param>
     /// <param name="demonstrations">In-context examples (text, label) put before the prompt, each filled with its verbalizer.</param>
-    public PromptClassifier(ICausalLanguageModel model, ITokenizer tokenizer, string template, IReadOnlyList<string> verbalizers,
+    public PromptClassifier(CausalLanguageModel model, ITokenizer tokenizer, string template, IReadOnlyList<string> verbalizers,
         IReadOnlyList<(string Text, int Label)>? demonstrations = null)
     {
         if (!template.Contains("{text}", StringComparison.Ordinal))
             throw new ArgumentException($"PromptClassifier: the template must contain {{text}}, got '{template}'.", nameof(template));
         if (verbalizers.Count < 2) throw new ArgumentException("PromptClassifier: need at least 2 verbalizers.", nameof(verbalizers));
         _tokenizer = tokenizer;
-        RegisterModule("model", (Module)model);
+        RegisterModule("model", model);
         Template = template;
         Verbalizers = verbalizers.ToArray();
         _verbalizers = verbalizers.Select(v => tokenizer.Encode(v, Plain).Ids).ToArray();
@@ -48,9 +48,7 @@ public sealed class PromptClassifier : Module
     }
 
     /// <summary>The language model.</summary>
-    public Module Model => Child<Module>("model");
-
-    private ICausalLanguageModel Lm => (ICausalLanguageModel)Model;
+    public CausalLanguageModel Model => Child<CausalLanguageModel>("model");
     /// <summary>The template.</summary>
     public string Template { get; }
     /// <summary>The verbalizers, one per label.</summary>
@@ -60,8 +58,8 @@ public sealed class PromptClassifier : Module
     public int[] PromptIds(string text)
     {
         var ids = _tokenizer.Encode(text, Plain).Ids;
-        int room = Lm.ContextLength - _prefix.Length - _suffix.Length - _verbalizers.Max(v => v.Length);
-        if (room <= 0) throw new ArgumentException($"PromptClassifier: the template and demonstrations ({_prefix.Length + _suffix.Length} tokens) leave no room in the context of {Lm.ContextLength}.");
+        int room = Model.ContextLength - _prefix.Length - _suffix.Length - _verbalizers.Max(v => v.Length);
+        if (room <= 0) throw new ArgumentException($"PromptClassifier: the template and demonstrations ({_prefix.Length + _suffix.Length} tokens) leave no room in the context of {Model.ContextLength}.");
         if (ids.Length > room) ids = ids[..room];
         return [.. _prefix, .. ids, .. _suffix];
     }
@@ -87,7 +85,7 @@ public sealed class PromptClassifier : Module
                 for (int j = 0; j < v.Length; j++) targets[i * t + prompts[i].Length - 1 + j] = v[j];
             }
             var backend = Model.Parameters().First().Backend;
-            var logits = Lm.Forward(Tensor.FromArray(ids, b, t).To(backend), null, null, Tensor.FromArray(mask, b, t).To(backend));   // (B, T, V)
+            var logits = Model.Forward(Tensor.FromArray(ids, b, t).To(backend), null, null, Tensor.FromArray(mask, b, t).To(backend));   // (B, T, V)
             var nll = Functional.CrossEntropy(logits, Tensor.FromArray(targets, b, t).To(backend), reduction: Reduction.None);         // (B, T)
             columns[k] = nll.Sum(1, keepDim: true).Neg();                  // (B, 1)
         }

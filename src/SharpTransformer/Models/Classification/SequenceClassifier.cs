@@ -4,7 +4,7 @@ using SharpTransformer.Tensors;
 namespace SharpTransformer.Models.Classification;
 
 /// <summary>
-/// Sequence classification on any encoder (<see cref="ITextEncoder"/>) or decoder (<see cref="IDecoderBackbone"/>):
+/// Sequence classification on any encoder (<see cref="EncoderModel"/>) or decoder (<see cref="CausalLanguageModel"/>):
 /// pooled hidden state → dropout → linear <c>classifier</c> (B, labels). Decoders pool the last non-padding token
 /// (right padding), as Hugging Face's <c>GPT2ForSequenceClassification</c>.
 /// </summary>
@@ -12,16 +12,16 @@ public sealed class SequenceClassifier : Module
 {
     private readonly Func<Tensor, Tensor?, Tensor?, (Tensor Hidden, Tensor? Pooled)> _body;
 
-    /// <summary>A classifier over an encoder. <paramref name="encoder"/> must be a <see cref="Module"/>.</summary>
-    public SequenceClassifier(ITextEncoder encoder, int labels, PoolingKind pooling = PoolingKind.Cls, float dropout = 0.1f, ulong seed = 7)
-        : this((Module)encoder, encoder.HiddenSize, labels, pooling, dropout, seed)
+    /// <summary>A classifier over an encoder.</summary>
+    public SequenceClassifier(EncoderModel encoder, int labels, PoolingKind pooling = PoolingKind.Cls, float dropout = 0.1f, ulong seed = 7)
+        : this(encoder, encoder.HiddenSize, labels, pooling, dropout, seed)
     {
         _body = (ids, mask, types) => { var o = ((ITextEncoder)Body).Encode(ids, mask, types); return (o.LastHiddenState, o.PooledOutput); };
     }
 
     /// <summary>A classifier over a decoder's final hidden states (default pooling: last token).</summary>
-    public SequenceClassifier(IDecoderBackbone decoder, int labels, PoolingKind pooling = PoolingKind.LastToken, float dropout = 0.1f, ulong seed = 7)
-        : this((Module)decoder, decoder.HiddenSize, labels, pooling, dropout, seed)
+    public SequenceClassifier(CausalLanguageModel decoder, int labels, PoolingKind pooling = PoolingKind.LastToken, float dropout = 0.1f, ulong seed = 7)
+        : this(decoder, decoder.HiddenSize, labels, pooling, dropout, seed)
     {
         if (pooling == PoolingKind.Pooler) throw new ArgumentException("SequenceClassifier: decoders have no pooler; use LastToken, Mean or Cls.", nameof(pooling));
         _body = (ids, mask, _) => (((IDecoderBackbone)Body).Hidden(ids, null, null, mask is null ? null : AttentionMasks.ToKeyMask(mask, "SequenceClassifier")), null);

@@ -12,25 +12,25 @@ namespace SharpTransformer.Models.Classification;
 public sealed class TokenClassifier : Module
 {
 
-    /// <summary>Creates the classifier; <paramref name="encoder"/> must be a <see cref="Module"/>.</summary>
+    /// <summary>Creates the classifier.</summary>
     /// <param name="encoder">The encoder.</param>
     /// <param name="tagNames">The tags (BIO names enable the CRF's constraints).</param>
     /// <param name="useCrf">Add a CRF over the words.</param>
     /// <param name="dropout">Dropout before the classifier.</param>
     /// <param name="seed">Initialisation seed of the head.</param>
-    public TokenClassifier(ITextEncoder encoder, IReadOnlyList<string> tagNames, bool useCrf = false, float dropout = 0.1f, ulong seed = 7)
+    public TokenClassifier(EncoderModel encoder, IReadOnlyList<string> tagNames, bool useCrf = false, float dropout = 0.1f, ulong seed = 7)
     {
         if (tagNames.Count < 2) throw new ArgumentException("TokenClassifier: need at least 2 tags.", nameof(tagNames));
         TagNames = tagNames.ToArray();
         var g = new Generator(seed);
-        RegisterModule("body", (Module)encoder);
+        RegisterModule("body", encoder);
         if (dropout > 0f) RegisterModule("dropout", new Dropout(dropout, g));
         RegisterModule<ILinear>("classifier", new Linear(encoder.HiddenSize, tagNames.Count, true, g));
         if (useCrf) RegisterModule("crf", new ConditionalRandomField(tagNames, true, g));
     }
 
     /// <summary>The encoder.</summary>
-    public Module Body => Child<Module>("body");
+    public EncoderModel Body => Child<EncoderModel>("body");
     /// <summary>The tags.</summary>
     public IReadOnlyList<string> TagNames { get; }
     /// <summary>The per-token output layer.</summary>
@@ -44,7 +44,7 @@ public sealed class TokenClassifier : Module
     /// <summary>Int32 ids (B, T), optional mask and segments → per-token scores (B, T, tags).</summary>
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
     {
-        var h = ((ITextEncoder)Body).Encode(inputIds, attentionMask, tokenTypeIds).LastHiddenState;       // (B, T, C)
+        var h = Body.Encode(inputIds, attentionMask, tokenTypeIds).LastHiddenState;       // (B, T, C)
         if (ChildOrNull<Dropout>("dropout") is { } drop) h = drop.Forward(h);
         return Classifier.Forward(h);                                                         // (B, T, tags)
     }

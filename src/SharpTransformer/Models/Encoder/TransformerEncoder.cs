@@ -8,7 +8,7 @@ namespace SharpTransformer.Models.Encoder;
 /// (x + attn(LN(x)), x + mlp(LN(x))) with GELU, final LayerNorm. Padding is masked out of attention.
 /// Initialised N(0, 0.02) with residual projections scaled by 1/sqrt(2·layers).
 /// </summary>
-public sealed class TransformerEncoder : Module, ITextEncoder
+public sealed class TransformerEncoder : EncoderModel
 {
     /// <summary>Builds a randomly initialised encoder.</summary>
     public TransformerEncoder(TransformerEncoderConfig config, ulong seed = 1337)
@@ -39,14 +39,14 @@ public sealed class TransformerEncoder : Module, ITextEncoder
     public LayerNorm Norm => Child<LayerNorm>("norm");
 
     /// <inheritdoc/>
-    public int HiddenSize => Config.Dim;
+    public override int HiddenSize => Config.Dim;
     /// <inheritdoc/>
-    public int VocabSize => Config.VocabSize;
+    public override int VocabSize => Config.VocabSize;
     /// <inheritdoc/>
-    public int MaxPositions => Config.MaxPositions;
+    public override int MaxPositions => Config.MaxPositions;
 
     /// <inheritdoc/>
-    public EncoderOutput Encode(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
+    public override EncoderOutput Encode(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
         => new(Forward(inputIds, attentionMask), null);
 
     /// <summary>Int32 ids (B, T) and optional mask (B, T) → hidden states (B, T, C).</summary>

@@ -1,0 +1,67 @@
+using SharpTransformer.Models;
+using SharpTransformer.Models.Classification;
+using SharpTransformer.Models.Tagging;
+using SharpTransformer.Tokenizers;
+
+namespace SharpTransformer.Pipelines;
+
+/// <summary>
+/// One-line tasks over a model folder, like Hugging Face's <c>pipeline(task, model=dir)</c>. Each takes a Hugging Face folder
+/// (<c>config.json</c>, <c>model.safetensors</c> and the tokenizer's files, see <see cref="AutoTokenizer"/>); text generation,
+/// text classification and token classification also take what the <c>sharpt</c> command trained (<c>train-lm --out</c>,
+/// <c>classify train --out</c>, <c>ner train --out</c>: the folder or its checkpoint file). Models run in evaluation mode
+/// without gradients.
+/// </summary>
+public static class Pipeline
+{
+    /// <summary>Text generation with a GPT-2 or Llama folder, or a <c>sharpt train-lm</c> checkpoint.</summary>
+    public static TextGenerationPipeline TextGeneration(string path)
+    {
+        if (SharptCheckpointFiles.KindAt(path) is { } kind)
+        {
+            if (!LanguageModelCheckpoint.Kinds.Contains(kind))
+                throw new InvalidDataException($"Pipeline.TextGeneration: '{path}' holds a sharpt '{kind}' model, not a language model ({string.Join(", ", LanguageModelCheckpoint.Kinds)}).");
+            var ck = LanguageModelCheckpoint.Load(path);
+            return new TextGenerationPipeline(ck.Model, ck.Tokenizer);
+        }
+        return new TextGenerationPipeline(AutoModelForCausalLM.FromPretrained(path), AutoTokenizer.FromPretrained(path));
+    }
+
+    /// <summary>
+    /// Text classification with a BERT, DistilBERT or RoBERTa sequence-classification folder (labels from config.json's
+    /// <c>id2label</c>), or a <c>sharpt classify train</c> output.
+    /// </summary>
+    public static TextClassificationPipeline TextClassification(string path, ICollection<string>? warnings = null)
+    {
+        if (SharptCheckpointFiles.KindAt(path) is { } kind)
+        {
+            if (kind != "classifier")
+                throw new InvalidDataException($"Pipeline.TextClassification: '{path}' holds a sharpt '{kind}' model, not a classifier.");
+            return new TextClassificationPipeline(TextClassifier.Load(path));
+        }
+        return new TextClassificationPipeline(AutoModelForSequenceClassification.FromPretrained(path, warnings), AutoTokenizer.FromPretrained(path));
+    }
+
+    /// <summary>
+    /// Token classification (named entities) with a BERT, DistilBERT or RoBERTa token-classification folder, or a
+    /// <c>sharpt ner train</c> output; entities are grouped as Hugging Face's <c>aggregation_strategy="simple"</c>.
+    /// </summary>
+    public static TokenClassificationPipeline TokenClassification(string path, ICollection<string>? warnings = null)
+    {
+        if (SharptCheckpointFiles.KindAt(path) is { } kind)
+        {
+            if (kind != TaggerCheckpoint.Kind)
+                throw new InvalidDataException($"Pipeline.TokenClassification: '{path}' holds a sharpt '{kind}' model, not a tagger ({TaggerCheckpoint.Kind}).");
+            return new TokenClassificationPipeline(TaggerCheckpoint.Load(path));
+        }
+        return new TokenClassificationPipeline(AutoModelForTokenClassification.FromPretrained(path, warnings), AutoTokenizer.FromPretrained(path));
+    }
+
+    /// <summary>Masked-token prediction with a BERT, DistilBERT or RoBERTa masked-LM or pretraining folder.</summary>
+    public static FillMaskPipeline FillMask(string path, ICollection<string>? warnings = null) =>
+        new(AutoModelForMaskedLM.FromPretrained(path, warnings), AutoTokenizer.FromPretrained(path));
+
+    /// <summary>Hidden states per token (and pooled) with any folder <see cref="AutoModel"/> loads: an encoder or a decoder.</summary>
+    public static FeatureExtractionPipeline FeatureExtraction(string path, ICollection<string>? warnings = null) =>
+        new(AutoModel.FromPretrained(path, warnings), AutoTokenizer.FromPretrained(path));
+}
