@@ -1,0 +1,51 @@
+using SharpTransformer.IO;
+using SharpTransformer.IO.HuggingFace;
+using SharpTransformer.Models;
+using SharpTransformer.Models.Bert;
+using SharpTransformer.Models.Gpt2;
+using SharpTransformer.Models.Llama;
+
+namespace SharpTransformer.Tests.Fixtures;
+
+/// <summary>A decoder built from a fixture folder, with its checkpoint bindings.</summary>
+/// <param name="Model">The model, weights loaded.</param>
+/// <param name="Bindings">Its Hugging Face tensor names (without optional prefixes) and where they sit.</param>
+/// <param name="TiedHead">The output head is the token embedding (no <c>lm_head.weight</c> binding of its own).</param>
+/// <param name="Embedding">The binding name of the token embedding, which a tied head's gradient is part of.</param>
+internal sealed record FixtureDecoder(ICausalLanguageModel Model, IReadOnlyList<HfBinding> Bindings, bool TiedHead, string Embedding);
+
+/// <summary>Builds a model from a Hugging Face folder by <c>model_type</c>.</summary>
+internal static class FixtureModels
+{
+    /// <summary>The decoder families the fixture tests build.</summary>
+    public static readonly string[] DecoderTypes = ["gpt2", "llama"];
+
+    /// <summary>True when the fixture tests can build a model of this <c>model_type</c> (a decoder here or an encoder of <see cref="EncoderModels"/>).</summary>
+    public static bool Supports(string modelType) => DecoderTypes.Contains(modelType) || EncoderModels.Supports(modelType);
+
+    /// <summary>The <c>model_type</c> of the folder's config.json.</summary>
+    public static string ModelType(string dir) => HfConfigJson.Load(Path.Combine(dir, "config.json")).String("", "model_type");
+
+    public static FixtureDecoder Load(string dir)
+    {
+        var cfg = HfConfigJson.Load(Path.Combine(dir, "config.json"));
+        using var weights = SafeTensorsFile.Open(Path.Combine(dir, "model.safetensors"));
+        switch (cfg.String(null, "model_type"))
+        {
+            case "gpt2":
+                {
+                    var m = new Gpt2(Gpt2Config.FromHuggingFace(cfg));
+                    m.LoadHuggingFace(weights, weights.Path);
+                    return new(m, m.HfBindings(), TiedHead: true, "wte.weight");
+                }
+            case "llama":
+                {
+                    var m = new Llama(LlamaConfig.FromHuggingFace(cfg));
+                    m.LoadHuggingFace(weights, weights.Path);
+                    return new(m, m.HfBindings(), TiedHead: m.LmHead is null, "model.embed_tokens.weight");
+                }
+            case var t:
+                throw new NotSupportedException($"{dir}: model_type '{t}' has no builder.");
+        }
+    }
+}
