@@ -1,18 +1,10 @@
 using SharpTransformer.IO;
 using SharpTransformer.IO.HuggingFace;
-using SharpTransformer.Models;
 using SharpTransformer.Models.Bert;
 using SharpTransformer.Models.Gpt2;
 using SharpTransformer.Models.Llama;
 
 namespace SharpTransformer.Tests.Fixtures;
-
-/// <summary>A decoder built from a fixture folder, with its checkpoint bindings.</summary>
-/// <param name="Model">The model, weights loaded.</param>
-/// <param name="Bindings">Its Hugging Face tensor names (without optional prefixes) and where they sit.</param>
-/// <param name="TiedHead">The output head is the token embedding (no <c>lm_head.weight</c> binding of its own).</param>
-/// <param name="Embedding">The binding name of the token embedding, which a tied head's gradient is part of.</param>
-internal sealed record FixtureDecoder(ICausalLanguageModel Model, IReadOnlyList<HfBinding> Bindings, bool TiedHead, string Embedding);
 
 /// <summary>Builds a model from a Hugging Face folder by <c>model_type</c>.</summary>
 internal static class FixtureModels
@@ -26,6 +18,7 @@ internal static class FixtureModels
     /// <summary>The <c>model_type</c> of the folder's config.json.</summary>
     public static string ModelType(string dir) => HfConfigJson.Load(Path.Combine(dir, "config.json")).String("", "model_type");
 
+    /// <summary>Builds the decoder described by config.json in <paramref name="dir"/> and loads its model.safetensors.</summary>
     public static FixtureDecoder Load(string dir)
     {
         var cfg = HfConfigJson.Load(Path.Combine(dir, "config.json"));
