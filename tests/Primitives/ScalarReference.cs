@@ -1,3 +1,4 @@
+using MathNet.Numerics.LinearAlgebra;
 using SharpTransformer.Backends;
 using SharpTransformer.Tensors;
 
@@ -48,42 +49,14 @@ public static class ScalarReference
 
     // ---------------------------------------------------------------- scalar maths
 
-    /// <summary>
-    /// Error function to about 1e-15: for |x| &lt; 3 the all-positive series
-    /// erf x = 2/sqrt(pi) e^(-x^2) sum_n (2x^2)^n x / (1*3*...*(2n+1)) (no cancellation);
-    /// beyond, 1 - erfc x with erfc from its continued fraction (evaluated bottom-up).
-    /// </summary>
-    public static double Erf(double x)
-    {
-        if (double.IsNaN(x)) return double.NaN;
-        double a = Math.Abs(x);
-        double r;
-        if (a < 3.0)
-        {
-            double term = a, sum = a, x2 = 2 * a * a;
-            for (int n = 1; n < 200; n++)
-            {
-                term *= x2 / (2 * n + 1);
-                sum += term;
-                if (term < sum * 1e-17) break;
-            }
-            r = 2.0 / Math.Sqrt(Math.PI) * Math.Exp(-a * a) * sum;
-        }
-        else
-        {
-            // erfc a = e^(-a^2)/sqrt(pi) * 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + 2/(a + ...)))))
-            double f = a;
-            for (int k = 120; k >= 1; k--) f = a + k / 2.0 / f;
-            r = 1.0 - Math.Exp(-a * a) / Math.Sqrt(Math.PI) / f;
-        }
-        return x < 0 ? -r : r;
-    }
+    /// <summary>Error function: MathNet.Numerics' <see cref="MathNet.Numerics.SpecialFunctions.Erf"/>, the tests' double-precision oracle.</summary>
+    public static double Erf(double x) => MathNet.Numerics.SpecialFunctions.Erf(x);
 
-    /// <summary>Standard normal cdf.</summary>
-    public static double Phi(double x) => 0.5 * (1.0 + Erf(x / Math.Sqrt(2.0)));
+    /// <summary>Standard normal cdf (MathNet's, through erfc, so accurate in the lower tail too).</summary>
+    public static double Phi(double x) => MathNet.Numerics.Distributions.Normal.CDF(0, 1, x);
 
     /// <summary>Standard normal density.</summary>
-    public static double PhiDensity(double x) => Math.Exp(-0.5 * x * x) / Math.Sqrt(2.0 * Math.PI);
+    public static double PhiDensity(double x) => MathNet.Numerics.Distributions.Normal.PDF(0, 1, x);
 
     private const double GeluC = 0.044715;
     private static readonly double Sqrt2OverPi = Math.Sqrt(2.0 / Math.PI);
@@ -241,29 +214,24 @@ public static class ScalarReference
 
     /// <summary>
     /// IBackend.MatMul: y[..., i, j] = sum_p a[..., i, p] * b[..., p, j] (+ y0 when accumulating), batch dimensions equal,
-    /// any strides (transposes, broadcast batches) read through the layouts. Returns y contiguous (..., M, N).
+    /// any strides (transposes, broadcast batches) read through the layouts. Each batch's matrices are read element by element
+    /// through the layouts and multiplied in double by MathNet.Numerics. Returns y contiguous (..., M, N).
     /// </summary>
     public static double[] MatMul(float[] a, in Layout al, float[] b, in Layout bl, float[]? accumulateInto = null)
     {
         int r = al.Rank;
-        int k = al.Shape[r - 1], n = bl.Shape[r - 1];
-        var yShape = (int[])al.Shape.Clone();
-        yShape[r - 1] = n;
-        var y = new double[Numel(yShape)];
+        int m = al.Shape[r - 2], k = al.Shape[r - 1], n = bl.Shape[r - 1];
+        Layout la = al, lb = bl;
+        var y = new double[Numel(al.Shape[..(r - 2)]) * m * n];
         int o = 0;
-        var ai = new int[r];
-        var bi = new int[r];
-        foreach (var idx in Indices(yShape))
+        foreach (var batch in Indices(al.Shape[..(r - 2)]))
         {
-            Array.Copy(idx, ai, r); Array.Copy(idx, bi, r);
-            double s = accumulateInto is null ? 0 : accumulateInto[o];
-            for (int p = 0; p < k; p++)
-            {
-                ai[r - 1] = p;
-                bi[r - 2] = p; bi[r - 1] = idx[r - 1];
-                s += (double)a[At(al, ai)] * b[At(bl, bi)];
-            }
-            y[o++] = s;
+            var ma = Matrix<double>.Build.Dense(m, k, (i, p) => a[At(la, [.. batch, i, p])]);
+            var mb = Matrix<double>.Build.Dense(k, n, (p, j) => b[At(lb, [.. batch, p, j])]);
+            var product = ma * mb;
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++, o++)
+                    y[o] = product[i, j] + (accumulateInto is null ? 0 : accumulateInto[o]);
         }
         return y;
     }
