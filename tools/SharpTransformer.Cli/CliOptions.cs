@@ -14,7 +14,7 @@ internal static class CliOptions
     public static Option<int> Int(string name, string description, int defaultValue, int min = int.MinValue, int max = int.MaxValue)
     {
         var o = new Option<int>(name) { Description = description, HelpName = "int", DefaultValueFactory = _ => defaultValue };
-        o.Validators.Add(r => CheckRange(r, name, r.GetValueOrDefault<int>(), min, max));
+        o.Validators.Add(r => { if (Value<int>(r) is var (ok, v) && ok) CheckRange(r, name, v, min, max); });
         return o;
     }
 
@@ -22,7 +22,7 @@ internal static class CliOptions
     public static Option<int?> OptionalInt(string name, string description, int min = int.MinValue, int max = int.MaxValue)
     {
         var o = new Option<int?>(name) { Description = description, HelpName = "int" };
-        o.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is { } v) CheckRange(r, name, v, min, max); });
+        o.Validators.Add(r => { if (Value<int?>(r) is (true, { } v)) CheckRange(r, name, v, min, max); });
         return o;
     }
 
@@ -31,7 +31,7 @@ internal static class CliOptions
         bool minExclusive = false)
     {
         var o = new Option<float>(name) { Description = description, HelpName = "float", DefaultValueFactory = _ => defaultValue };
-        o.Validators.Add(r => CheckRange(r, name, r.GetValueOrDefault<float>(), min, max, minExclusive));
+        o.Validators.Add(r => { if (Value<float>(r) is var (ok, v) && ok) CheckRange(r, name, v, min, max, minExclusive); });
         return o;
     }
 
@@ -40,7 +40,7 @@ internal static class CliOptions
         bool minExclusive = false)
     {
         var o = new Option<float?>(name) { Description = description, HelpName = "float" };
-        o.Validators.Add(r => { if (r.GetValueOrDefault<float?>() is { } v) CheckRange(r, name, v, min, max, minExclusive); });
+        o.Validators.Add(r => { if (Value<float?>(r) is (true, { } v)) CheckRange(r, name, v, min, max, minExclusive); });
         return o;
     }
 
@@ -58,7 +58,7 @@ internal static class CliOptions
         var o = new Option<string>(name) { Description = description, HelpName = orDirectory ? "path" : "file", Required = required };
         o.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<string>() is { } path && !File.Exists(path) && !(orDirectory && Directory.Exists(path)))
+            if (Value<string>(r) is (true, { } path) && !File.Exists(path) && !(orDirectory && Directory.Exists(path)))
                 r.AddError($"{what} not found: {path}");
         });
         return o;
@@ -75,7 +75,7 @@ internal static class CliOptions
         if (defaultValue is not null) o.DefaultValueFactory = _ => defaultValue;
         o.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<string>() is { } v && !values.Contains(v, StringComparer.Ordinal))
+            if (Value<string>(r) is (true, { } v) && !values.Contains(v, StringComparer.Ordinal))
                 r.AddError($"{name} must be one of {string.Join(", ", values)}; got '{v}'.");
         });
         return o;
@@ -90,6 +90,16 @@ internal static class CliOptions
 
     /// <summary><c>--seed</c>: the random seed (non-negative).</summary>
     public static Option<int> Seed(int defaultValue) => Int("--seed", "random seed", defaultValue, min: 0);
+
+    /// <summary>
+    /// The value of <paramref name="r"/> for a validator, or (false, default) when it did not convert (the parser reports
+    /// that error itself: "Cannot parse argument 'x' for option '--steps' as expected type 'System.Int32'").
+    /// </summary>
+    internal static (bool Ok, T? Value) Value<T>(System.CommandLine.Parsing.OptionResult r)
+    {
+        try { return (true, r.GetValueOrDefault<T>()); }
+        catch (InvalidOperationException) { return (false, default); }
+    }
 
     private static void CheckRange<T>(System.CommandLine.Parsing.OptionResult r, string name, T v, T min, T max, bool minExclusive = false)
         where T : struct, IComparable<T>, IMinMaxValue<T>

@@ -60,7 +60,7 @@ internal static class SharptCli
     /// <summary>The root command with every subcommand.</summary>
     public static RootCommand CreateRoot()
     {
-        var root = new RootCommand("sharpt: train, fine-tune and run transformer models in pure .NET.");
+        var root = new RootCommand("sharpt: train, fine-tune and run transformer models in pure .NET.") { HelpName = "sharpt" };
         root.Options.Add(new Option<bool>("--verbose") { Description = $"print the stack trace of an error (or set {VerboseVariable}=1)", Recursive = true });
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(TrainLmCommand.Create());
@@ -141,8 +141,8 @@ internal static class SharptCli
         foreach (var error in parse.Errors)
         {
             // "Required command was not provided" adds nothing to the error on a mistyped command.
-            if (unmatched.Count > 0 && command.Action is null && error.SymbolResult is CommandResult c && c.Command == command) continue;
             string message = OneLine(error.Message);
+            if (unmatched.Count > 0 && command.Action is null && !unmatched.Any(t => message.Contains($"'{t}'", StringComparison.Ordinal))) continue;
             var token = unmatched.FirstOrDefault(t => message.Contains($"'{t}'", StringComparison.Ordinal));
             if (token is not null)
             {

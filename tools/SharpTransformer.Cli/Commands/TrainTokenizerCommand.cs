@@ -20,7 +20,7 @@ internal static class TrainTokenizerCommand
         var kindOption = CliOptions.Choice("--kind", "byte-level BPE (vocab.json + merges.txt) or WordPiece (vocab.txt)", null, "bpe", "wordpiece");
         kindOption.Required = true;
         var vocabSizeOption = new Option<int>("--vocab-size") { Description = "tokens in the vocabulary", HelpName = "int", Required = true };
-        vocabSizeOption.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError($"--vocab-size must be >= 1; got {r.GetValueOrDefault<int>()}."); });
+        vocabSizeOption.Validators.Add(r => { if (CliOptions.Value<int>(r) is (true, var v) && v <= 0) r.AddError($"--vocab-size must be >= 1; got {v}."); });
         var inputOption = CliOptions.ExistingFile("--input", "training text", "input file");
         var outOption = CliOptions.OutputDirectory("--out", "folder for the vocabulary files");
         var lowercaseOption = CliOptions.Flag("--lowercase", "lower-case the text first");
