@@ -121,13 +121,13 @@ public sealed class LanguageModelCliTests(TinyLanguageModel lm) : IClassFixture<
             while (!File.Exists(best) && !cts.IsCancellationRequested) await Task.Delay(20);
             cts.Cancel();
         });
-        int code = await SharptCli.InvokeAsync(["train-lm", "--input", lm.Corpus, "--out", run, .. Tiny, "--steps", "1000000", "--eval-interval", "5"], cts.Token);
+        int code = await SharptCli.InvokeAsync(["train-lm", "--input", lm.Corpus, "--out", run, .. Tiny, "--steps", "20000", "--eval-interval", "5"], cts.Token);
         await watcher;
         Assert.Equal(SharptCli.Cancelled, code);
         var bestCk = Checkpoint.Load(best);
         var lastCk = Checkpoint.Load(last);
         Assert.True(bestCk.Step >= 5, $"best at step {bestCk.Step}");
-        Assert.InRange(lastCk.Step, bestCk.Step, 999_999);          // stopped long before the planned steps, after the best
+        Assert.InRange(lastCk.Step, bestCk.Step, 19_999);           // stopped before the planned steps, at or after the best
         Assert.Equal("gpt2", lastCk.ModelKind);
 
         // The kept checkpoints load and run.
