@@ -1,1 +1,1 @@
-return SharpTransformer.Cli.CommandLine.Run(args);
+return SharpTransformer.Cli.SharptCli.Run(args);

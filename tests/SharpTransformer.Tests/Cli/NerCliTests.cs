@@ -39,6 +39,16 @@ public sealed class NerCliTests : IDisposable
         Assert.True(ev.ExitCode == 0, ev.Out + ev.Err);
         Assert.Equal(f1, SharptProcess.LastFigure(ev.Out, "entity-f1"), 4);
         Assert.Contains("PER", ev.Out);
+
+        // predict: one line of tags per input line, one tag per word, from the tag set of the training file.
+        var pr = SharptProcess.RunWithInput("Peter Blackburn visited Germany .\n\nEU rejects German call\n", "ner", "predict", "--checkpoint", ckpt);
+        Assert.True(pr.ExitCode == 0, pr.Out + pr.Err);
+        var lines = pr.Out.Split('\n');
+        var tags = File.ReadLines(train).Select(l => l.Split(' ')).Where(p => p.Length > 1).Select(p => p[^1]).ToHashSet();
+        Assert.Equal(5, lines[0].Trim().Split(' ').Length);
+        Assert.Equal("", lines[1].Trim());
+        Assert.Equal(4, lines[2].Trim().Split(' ').Length);
+        Assert.All(lines[0].Trim().Split(' ').Concat(lines[2].Trim().Split(' ')), t => Assert.Contains(t, tags));
     }
 
     [Fact]
@@ -48,7 +58,9 @@ public sealed class NerCliTests : IDisposable
         string bad = Path.Combine(_dir, "bad.txt");
         File.WriteAllText(bad, "EU NNP B-ORG\nrejects VBZ O\n\nPeter NNP B-WHO\n");
         var r = SharptProcess.Run("ner", "train", "--train", train, "--dev", bad, "--out", Path.Combine(_dir, "x"), "--epochs", "1");
-        Assert.Equal(2, r.ExitCode);
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("sharpt ner train: error: ", r.Err);
+        Assert.DoesNotContain("   at ", r.Err);
         Assert.Contains("bad.txt:4", r.Err);
         Assert.Contains("B-WHO", r.Err);
     }

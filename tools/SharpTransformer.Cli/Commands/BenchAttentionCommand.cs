@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using SharpTransformer.Backends;
 using SharpTransformer.Tensors;
@@ -11,14 +12,32 @@ namespace SharpTransformer.Cli.Commands;
 /// </summary>
 internal static class BenchAttentionCommand
 {
-    public static int Run(Args args)
+    public static Command Create()
     {
-        int batch = args.Int("batch", 4), heads = args.Int("heads", 12), seq = args.Int("seq", 1024), dim = args.Int("head-dim", 64);
-        int steps = args.Int("steps", 10), threads = args.Int("threads", 0);
-        bool causal = !args.Flag("no-causal");
-        using var backend = BenchBackend.FromArgs(args);
-        args.RejectUnknown();
-        if (batch < 1 || heads < 1 || seq < 1 || dim < 1 || steps < 1) throw new CliException("sizes and --steps must be >= 1.");
+        var batchOption = CliOptions.Int("--batch", "batch size", 4, min: 1);
+        var headsOption = CliOptions.Int("--heads", "attention heads", 12, min: 1);
+        var seqOption = CliOptions.Int("--seq", "sequence length", 1024, min: 1);
+        var dimOption = CliOptions.Int("--head-dim", "head dimension", 64, min: 1);
+        var stepsOption = CliOptions.Int("--steps", "timed calls of each kernel", 10, min: 1);
+        var threadsOption = CliOptions.Threads();
+        var noCausal = CliOptions.Flag("--no-causal", "attend to every position (default: causal)");
+        var backendOptions = new BenchBackendOptions();
+        var command = new Command("attention", "fused attention forward and backward; prints GFLOP/s (forward) last")
+        {
+            batchOption, headsOption, seqOption, dimOption, stepsOption, threadsOption, noCausal,
+        };
+        backendOptions.AddTo(command);
+        SharptCli.SetAction(command, (r, _) =>
+        {
+            using var backend = backendOptions.Create(r);
+            return Run(r.GetValue(batchOption), r.GetValue(headsOption), r.GetValue(seqOption), r.GetValue(dimOption), r.GetValue(stepsOption),
+                r.GetValue(threadsOption), !r.GetValue(noCausal), backend);
+        });
+        return command;
+    }
+
+    private static int Run(int batch, int heads, int seq, int dim, int steps, int threads, bool causal, CliBackend backend)
+    {
         if (threads > 0) Backends.Cpu.CpuBackend.Default.Threads = threads;
         var dev = backend.Backend;
         var s = new AttentionShape(batch, heads, heads, seq, seq, dim, causal, 1f / MathF.Sqrt(dim));

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.Intrinsics;
 using SharpTransformer.Backends;
@@ -18,18 +19,33 @@ namespace SharpTransformer.Cli;
 /// </summary>
 internal static class BenchGemmCommand
 {
-    public static int Run(string[] argv)
+    public static Command Create()
     {
-        var args = new Args(argv);
-        int m = args.Int("m", 256), k = args.Int("k", 768), n = args.Int("n", 768);
-        bool transA = args.Flag("transpose-a"), transB = args.Flag("transpose-b");
-        int threads = args.Int("threads", 1);
-        float seconds = args.Float("seconds", 1f);
-        bool check = !args.Flag("no-check");
-        using var backend = BenchBackend.FromArgs(args);
-        args.RejectUnknown();
-        if (m < 1 || k < 1 || n < 1) throw new CliException($"sizes must be >= 1, got M={m} K={k} N={n}.");
-        if (threads < 1) throw new CliException($"--threads must be >= 1, got {threads}.");
+        var mOption = CliOptions.Int("--m", "rows of A and C", 256, min: 1);
+        var kOption = CliOptions.Int("--k", "inner dimension", 768, min: 1);
+        var nOption = CliOptions.Int("--n", "columns of B and C", 768, min: 1);
+        var transAOption = CliOptions.Flag("--transpose-a", "A stored K x M");
+        var transBOption = CliOptions.Flag("--transpose-b", "B stored N x K (the Linear weight layout)");
+        var threadsOption = CliOptions.Threads(1);
+        var secondsOption = CliOptions.Float("--seconds", "least time spent sampling", 1f, 0f, minExclusive: true);
+        var noCheck = CliOptions.Flag("--no-check", "skip the check of a device's product against the CPU");
+        var backendOptions = new BenchBackendOptions();
+        var command = new Command("gemm", "Sgemm throughput C = A B; prints GFLOP/s last")
+        {
+            mOption, kOption, nOption, transAOption, transBOption, threadsOption, secondsOption, noCheck,
+        };
+        backendOptions.AddTo(command);
+        SharptCli.SetAction(command, (r, _) =>
+        {
+            using var backend = backendOptions.Create(r);
+            return Run(r.GetValue(mOption), r.GetValue(kOption), r.GetValue(nOption), r.GetValue(transAOption), r.GetValue(transBOption),
+                r.GetValue(threadsOption), r.GetValue(secondsOption), !r.GetValue(noCheck), backend);
+        });
+        return command;
+    }
+
+    private static int Run(int m, int k, int n, bool transA, bool transB, int threads, float seconds, bool check, CliBackend backend)
+    {
         if ((long)m * k > Array.MaxLength || (long)k * n > Array.MaxLength || (long)m * n > Array.MaxLength)
             throw new CliException("a matrix is too large for one array.");
 

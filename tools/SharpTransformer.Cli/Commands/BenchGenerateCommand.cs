@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using SharpTransformer.Autograd;
 using SharpTransformer.Backends.Cpu;
@@ -12,12 +13,28 @@ namespace SharpTransformer.Cli.Commands;
 /// </summary>
 internal static class BenchGenerateCommand
 {
-    public static int Run(Args args)
+    public static Command Create()
     {
-        string model = args.String("model") ?? "gpt2";
-        int tokens = args.Int("tokens", 128), threads = args.Int("threads", 0), prompt = args.Int("prompt", 8);
-        using var backend = BenchBackend.FromArgs(args);
-        args.RejectUnknown();
+        var modelOption = ModelConfigs.Option();
+        var tokensOption = CliOptions.Int("--tokens", "tokens to generate", 128, min: 1);
+        var threadsOption = CliOptions.Threads();
+        var promptOption = CliOptions.Int("--prompt", "prompt tokens", 8, min: 1);
+        var backendOptions = new BenchBackendOptions();
+        var command = new Command("generate", "KV-cached greedy decoding with random GPT-2 weights; prints tokens/s last")
+        {
+            modelOption, tokensOption, threadsOption, promptOption,
+        };
+        backendOptions.AddTo(command);
+        SharptCli.SetAction(command, (r, _) =>
+        {
+            using var backend = backendOptions.Create(r);
+            return Run(r.GetValue(modelOption)!, r.GetValue(tokensOption), r.GetValue(threadsOption), r.GetValue(promptOption), backend);
+        });
+        return command;
+    }
+
+    private static int Run(string model, int tokens, int threads, int prompt, CliBackend backend)
+    {
         var config = ModelConfigs.Gpt2(model);
         if (threads > 0) CpuBackend.Default.Threads = threads;
         if (prompt + tokens > config.ContextLength) throw new CliException($"--prompt + --tokens exceeds the context length {config.ContextLength}.");

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using SharpTransformer.Backends.Cpu;
 using SharpTransformer.Models.Gpt2;
@@ -13,13 +14,31 @@ namespace SharpTransformer.Cli.Commands;
 /// </summary>
 internal static class BenchTrainStepCommand
 {
-    public static int Run(Args args)
+    public static Command Create()
     {
-        string model = args.String("model") ?? "gpt2";
-        int batch = args.Int("batch", 4), seq = args.Int("seq", 64), steps = args.Int("steps", 10), threads = args.Int("threads", 0);
-        int warmup = args.Int("warmup", 2);
-        using var backend = BenchBackend.FromArgs(args);
-        args.RejectUnknown();
+        var modelOption = ModelConfigs.Option();
+        var batchOption = CliOptions.Int("--batch", "batch size", 4, min: 1);
+        var seqOption = CliOptions.Int("--seq", "sequence length", 64, min: 1);
+        var stepsOption = CliOptions.Int("--steps", "timed steps", 10, min: 1);
+        var threadsOption = CliOptions.Threads();
+        var warmupOption = CliOptions.Int("--warmup", "untimed steps first", 2, min: 0);
+        var backendOptions = new BenchBackendOptions();
+        var command = new Command("train-step", "GPT-2 training step (forward, backward, AdamW) with random weights; prints ms/step last")
+        {
+            modelOption, batchOption, seqOption, stepsOption, threadsOption, warmupOption,
+        };
+        backendOptions.AddTo(command);
+        SharptCli.SetAction(command, (r, _) =>
+        {
+            using var backend = backendOptions.Create(r);
+            return Run(r.GetValue(modelOption)!, r.GetValue(batchOption), r.GetValue(seqOption), r.GetValue(stepsOption), r.GetValue(threadsOption),
+                r.GetValue(warmupOption), backend);
+        });
+        return command;
+    }
+
+    private static int Run(string model, int batch, int seq, int steps, int threads, int warmup, CliBackend backend)
+    {
         var config = ModelConfigs.Gpt2(model);
         if (threads > 0) CpuBackend.Default.Threads = threads;
         if (seq > config.ContextLength) throw new CliException($"--seq {seq} exceeds the context length {config.ContextLength}.");
@@ -75,6 +94,12 @@ internal static class BenchTrainStepCommand
 /// <summary>Named model configurations for the CLI.</summary>
 internal static class ModelConfigs
 {
+    /// <summary>The names <see cref="Gpt2"/> knows.</summary>
+    public static readonly string[] Names = ["gpt2", "gpt2-124m", "gpt2-medium", "gpt2-large", "gpt2-xl", "gpt2-tiny"];
+
+    /// <summary><c>--model</c>: one of <see cref="Names"/> (default gpt2, the 124M model).</summary>
+    public static System.CommandLine.Option<string> Option() => CliOptions.Choice("--model", "GPT-2 size (random weights)", "gpt2", Names);
+
     public static Gpt2Config Gpt2(string name) => name switch
     {
         "gpt2" or "gpt2-124m" => Gpt2Config.Small,

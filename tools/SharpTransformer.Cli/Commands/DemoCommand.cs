@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Reflection;
 using SharpTransformer.Backends.Cpu;
 using SharpTransformer.Data;
@@ -16,15 +17,26 @@ namespace SharpTransformer.Cli.Commands;
 /// </summary>
 internal static class DemoCommand
 {
-    public static int Run(Args args)
+    public static Command Create()
     {
-        int steps = args.Int("steps", 2000);
-        int threads = args.Int("threads", 0);
-        int sampleChars = args.Int("sample", 400);
-        ulong seed = (ulong)args.Int("seed", 1337);
-        args.RejectUnknown();
-        if (steps <= 0) throw new CliException("--steps must be positive.");
+        var stepsOption = CliOptions.Int("--steps", "training steps", 2000, min: 1);
+        var threadsOption = CliOptions.Threads();
+        var sampleOption = CliOptions.Int("--sample", "characters to sample after training", 400, min: 0);
+        var seedOption = CliOptions.Seed(1337);
+        var backendOption = CliBackend.CreateOption();
+        var command = new Command("demo", "train nanoGPT's baby GPT on Tiny Shakespeare characters and sample from it")
+        {
+            stepsOption, threadsOption, sampleOption, seedOption, backendOption,
+        };
+        SharptCli.SetAction(command, (r, cancellation) => Run(r.GetValue(stepsOption), r.GetValue(threadsOption), r.GetValue(sampleOption),
+            (ulong)r.GetValue(seedOption), r.GetValue(backendOption)!, cancellation));
+        return command;
+    }
+
+    public static int Run(int steps, int threads, int sampleChars, ulong seed, string backendName, CancellationToken cancellation)
+    {
         if (threads > 0) CpuBackend.Default.Threads = threads;
+        using var backend = CliBackend.Create(backendName);
 
         string text = LoadCorpus();
         var vocab = CharTokenizer.FromText(text, addUnknown: false);
@@ -33,8 +45,9 @@ internal static class DemoCommand
         var train = new TokenWindowDataset(ids[..split], 64, stride: 1);
         var val = new TokenWindowDataset(ids[split..], 64, stride: 1);
         var config = new Gpt2Config(VocabSize: vocab.VocabSize, ContextLength: 64, Layers: 4, Heads: 4, Embedding: 128);
-        var model = new Gpt2(config, seed);
-        Console.WriteLine($"Tiny Shakespeare: {text.Length:N0} characters, vocabulary {vocab.VocabSize}; model {model.ParameterCount():N0} parameters; {steps} steps on {CpuBackend.Default.Threads} thread(s).");
+        var model = backend.Place(new Gpt2(config, seed));
+        string device = backend.IsCpu ? $"{CpuBackend.Default.Threads} thread(s)" : backend.Description;
+        Console.WriteLine($"Tiny Shakespeare: {text.Length:N0} characters, vocabulary {vocab.VocabSize}; model {model.ParameterCount():N0} parameters; {steps} steps on {device}.");
 
         var options = new TrainerOptions
         {
@@ -55,8 +68,13 @@ internal static class DemoCommand
                     task.Value = p.Step;
                     task.Description = p.Metric is { } v ? $"step {p.Step} loss {p.Loss:F3} val {v:F3}" : $"step {p.Step} loss {p.Loss:F3}";
                 })));
-                result = trainer.Train(train, val, evalBatches: 20);
+                result = trainer.Train(train, val, evalBatches: 20, cancellation: cancellation);
             });
+        if (result.Reason == StopReason.Cancelled)
+        {
+            Console.WriteLine($"cancelled after {result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s; the demo saves no checkpoint.");
+            return SharptCli.Cancelled;
+        }
         float valLoss = trainer.Evaluate(val, 200, 12);
         Console.WriteLine($"trained {result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s; train loss {result.FinalLoss:F4}");
         Console.WriteLine($"validation loss: {valLoss:F4}");

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SharpTransformer.Autograd;
 using SharpTransformer.Data;
 using SharpTransformer.Nn;
@@ -8,12 +9,26 @@ namespace SharpTransformer.Cli.Commands;
 /// <summary>sharpt eval-lm: mean cross-entropy and perplexity of a checkpoint over every token of a text file.</summary>
 internal static class EvalLmCommand
 {
-    public static int Run(Args a)
+    public static Command Create()
     {
-        string path = a.Required("checkpoint"), input = a.Required("input");
-        int batch = a.Int("batch", 16);
-        a.RejectUnknown();
-        var (_, model, tok, _) = LmModels.Load(path);
+        var checkpoint = CliOptions.ExistingFile("--checkpoint", "a checkpoint written by train-lm", "checkpoint");
+        var inputOption = CliOptions.ExistingFile("--input", "text file to score", "input file");
+        var batchOption = CliOptions.Int("--batch", "windows per forward pass", 16, min: 1);
+        var backendOption = CliBackend.CreateOption();
+        var command = new Command("eval-lm", "loss and perplexity of a checkpoint over every token of a text file")
+        {
+            checkpoint, inputOption, batchOption, backendOption,
+        };
+        SharptCli.SetAction(command, (r, cancellation) =>
+            Run(r.GetValue(checkpoint)!, r.GetValue(inputOption)!, r.GetValue(batchOption), r.GetValue(backendOption)!, cancellation));
+        return command;
+    }
+
+    public static int Run(string path, string input, int batch, string backendName, CancellationToken cancellation)
+    {
+        using var backend = CliBackend.Create(backendName);
+        var (module, model, tok, _) = LmModels.Load(path);
+        backend.Place(module);
         var ids = tok.Encode(LmModels.ReadText(input));
         int block = model.ContextLength;
         if (ids.Length < 2) throw new CliException($"{input}: fewer than two tokens.");
@@ -24,9 +39,11 @@ internal static class EvalLmCommand
         using (GradMode.NoGrad())
             for (int s = 0; s < data.Count; s += batch)
             {
+                cancellation.ThrowIfCancellationRequested();
                 using var scope = TensorScope.Begin();
                 int n = Math.Min(batch, data.Count - s);
                 var (x, y) = data.Batch(Enumerable.Range(s, n).ToArray());
+                (x, y) = (x.To(backend.Backend), y.To(backend.Backend));
                 sum += Functional.CrossEntropy(model.Forward(x), y, reduction: Reduction.Sum).Item();
                 count += (long)n * block;
             }

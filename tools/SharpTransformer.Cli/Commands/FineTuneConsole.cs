@@ -29,4 +29,13 @@ internal static class FineTuneConsole
             });
         return result;
     }
+
+    /// <summary>After a run that Ctrl+C stopped: says that the best checkpoint (saved at the best evaluation) is kept.</summary>
+    public static void ReportCancelled(TrainerResult result, string checkpoint)
+    {
+        if (result.Reason != StopReason.Cancelled) return;
+        Console.WriteLine(double.IsNaN(result.BestMetric)
+            ? $"Cancelled after {result.Steps} steps, before any evaluation: no best checkpoint was written."
+            : $"Cancelled after {result.Steps} steps: stopped cleanly; kept the best checkpoint {checkpoint}.");
+    }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using SharpTransformer.IO;
 using SharpTransformer.Models;
@@ -11,11 +12,9 @@ namespace SharpTransformer.Cli.Commands;
 /// <summary>Builds models and tokenizers for the language-model commands, and restores them from checkpoints.</summary>
 internal static class LmModels
 {
-    public static (Module Module, ICausalLanguageModel Model, string Kind, string ConfigJson) Create(Args a, int vocab, ulong seed)
+    public static (Module Module, ICausalLanguageModel Model, string Kind, string ConfigJson) Create(LmShape shape, int vocab, ulong seed)
     {
-        string arch = a.String("arch") ?? "gpt2";
-        int layers = a.Int("layers", 4), heads = a.Int("heads", 4), embd = a.Int("embd", 128), block = a.Int("block", 64);
-        float dropout = a.Float("dropout", 0f);
+        var (arch, layers, heads, embd, block, dropout, kvHeads, hidden) = shape;
         switch (arch)
         {
             case "gpt2":
@@ -26,8 +25,8 @@ internal static class LmModels
                 }
             case "llama":
                 {
-                    int kv = a.Int("kv-heads", heads);
-                    var c = new LlamaConfig(VocabSize: vocab, Hidden: embd, Intermediate: a.Int("hidden", (8 * embd / 3 + 63) / 64 * 64),
+                    int kv = kvHeads ?? heads;
+                    var c = new LlamaConfig(VocabSize: vocab, Hidden: embd, Intermediate: hidden ?? (8 * embd / 3 + 63) / 64 * 64,
                         Layers: layers, Heads: heads, KvHeads: kv, ContextLength: block, TieEmbeddings: true);
                     var m = new Llama(c, seed);
                     return (m, m, "llama", JsonSerializer.Serialize(c));
@@ -40,7 +39,7 @@ internal static class LmModels
     public static (Module Module, ICausalLanguageModel Model, Tokenizer Tokenizer, Checkpoint Checkpoint) Load(string path)
     {
         if (!File.Exists(path)) throw new CliException($"checkpoint not found: {path}");
-        var ck = Checkpoint.Load(path);
+        var ck = CheckpointFile.Read(path);
         (Module module, ICausalLanguageModel model) = ck.ModelKind switch
         {
             "gpt2" => Build(new Gpt2(JsonSerializer.Deserialize<Gpt2Config>(ck.ConfigJson)!)),
@@ -56,12 +55,10 @@ internal static class LmModels
     private static (Module, ICausalLanguageModel) Build<T>(T m) where T : Module, ICausalLanguageModel => (m, m);
 
     /// <summary>The tokenizer named by --tokenizer (char, or files given by --vocab/--merges) and its snapshot.</summary>
-    public static (Tokenizer Tokenizer, string Snapshot) Tokenizer(Args a, string corpus)
+    public static (Tokenizer Tokenizer, string Snapshot) Tokenizer(TokenizerChoice choice, string corpus)
     {
-        string? vocab = a.String("vocab");
-        string? merges = a.String("merges");
-        bool lower = a.Flag("lowercase");
-        string kind = a.String("tokenizer") ?? (vocab is null ? "char" : "files");
+        var (kindName, vocab, merges, lower) = choice;
+        string kind = kindName ?? (vocab is null ? "char" : "files");
         if (kind == "char")
         {
             var t = CharTokenizer.FromText(corpus);
@@ -70,9 +67,68 @@ internal static class LmModels
         if (vocab is null) throw new CliException("--vocab is required unless --tokenizer char.");
         if (!File.Exists(vocab)) throw new CliException($"vocabulary file not found: {vocab}");
         if (merges is not null && !File.Exists(merges)) throw new CliException($"merges file not found: {merges}");
-        return (Tokenizers.Tokenizer.FromFiles(vocab, merges, lower), TokenizerSnapshot.FromFiles(vocab, merges, lower));
+        return (TokenizeCommand.Load(vocab, merges, lower), TokenizerSnapshot.FromFiles(vocab, merges, lower));
     }
 
     public static string ReadText(string path) =>
         File.Exists(path) ? File.ReadAllText(path) : throw new CliException($"input file not found: {path}");
+}
+
+/// <summary>Architecture and sizes of a new language model (<c>sharpt train-lm</c>).</summary>
+/// <param name="Arch">gpt2 or llama.</param>
+/// <param name="Layers">Transformer blocks.</param>
+/// <param name="Heads">Attention heads.</param>
+/// <param name="Embedding">Width.</param>
+/// <param name="Block">Context length in tokens.</param>
+/// <param name="Dropout">Dropout probability (GPT-2).</param>
+/// <param name="KvHeads">Key/value heads (Llama; null = as many as the query heads).</param>
+/// <param name="Hidden">MLP width (Llama; null = 8/3 of the width rounded up to 64).</param>
+internal sealed record LmShape(string Arch, int Layers, int Heads, int Embedding, int Block, float Dropout, int? KvHeads, int? Hidden);
+
+/// <summary>The options of <see cref="LmShape"/>.</summary>
+internal sealed class LmShapeOptions
+{
+    private readonly Option<string> _arch = CliOptions.Choice("--arch", "architecture", "gpt2", "gpt2", "llama");
+    private readonly Option<int> _layers = CliOptions.Int("--layers", "transformer blocks", 4, min: 1);
+    private readonly Option<int> _heads = CliOptions.Int("--heads", "attention heads", 4, min: 1);
+    private readonly Option<int> _embd = CliOptions.Int("--embd", "width (a multiple of --heads)", 128, min: 1);
+    private readonly Option<int> _block = CliOptions.Int("--block", "context length in tokens", 64, min: 1);
+    private readonly Option<float> _dropout = CliOptions.Float("--dropout", "dropout probability (gpt2)", 0f, 0f, 0.99f);
+    private readonly Option<int?> _kvHeads = CliOptions.OptionalInt("--kv-heads", "key/value heads (llama; default: --heads)", min: 1);
+    private readonly Option<int?> _hidden = CliOptions.OptionalInt("--hidden", "MLP width (llama; default: 8/3 of --embd rounded up to 64)", min: 1);
+
+    /// <summary>Adds the options to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { _arch, _layers, _heads, _embd, _block, _dropout, _kvHeads, _hidden }) command.Options.Add(o);
+    }
+
+    /// <summary>The values given.</summary>
+    public LmShape Read(ParseResult r) => new(r.GetValue(_arch)!, r.GetValue(_layers), r.GetValue(_heads), r.GetValue(_embd), r.GetValue(_block),
+        r.GetValue(_dropout), r.GetValue(_kvHeads), r.GetValue(_hidden));
+}
+
+/// <summary>The tokenizer of a new language model: <c>char</c>, or the files of a BPE or WordPiece vocabulary.</summary>
+/// <param name="Kind">char or files (null: char unless a vocabulary is given).</param>
+/// <param name="Vocab">vocab.json, tokenizer.json or vocab.txt.</param>
+/// <param name="Merges">merges.txt of a BPE vocabulary.</param>
+/// <param name="Lowercase">Lower-case the text first.</param>
+internal sealed record TokenizerChoice(string? Kind, string? Vocab, string? Merges, bool Lowercase);
+
+/// <summary>The options of <see cref="TokenizerChoice"/>.</summary>
+internal sealed class TokenizerOptions
+{
+    private readonly Option<string> _kind = CliOptions.Choice("--tokenizer", "characters, or the files of --vocab/--merges (default: char unless --vocab)", null, "char", "files");
+    private readonly Option<string> _vocab = CliOptions.ExistingFile("--vocab", "vocabulary: vocab.json (with --merges), tokenizer.json or vocab.txt", "vocabulary file", required: false);
+    private readonly Option<string> _merges = CliOptions.ExistingFile("--merges", "BPE merges.txt", "merges file", required: false);
+    private readonly Option<bool> _lowercase = CliOptions.Flag("--lowercase", "lower-case the text before tokenizing");
+
+    /// <summary>Adds the options to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { _kind, _vocab, _merges, _lowercase }) command.Options.Add(o);
+    }
+
+    /// <summary>The values given.</summary>
+    public TokenizerChoice Read(ParseResult r) => new(r.GetValue(_kind), r.GetValue(_vocab), r.GetValue(_merges), r.GetValue(_lowercase));
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text;
 using SharpTransformer.Tokenizers;
 
@@ -10,14 +11,19 @@ namespace SharpTransformer.Cli.Commands;
 /// </summary>
 internal static class TokenizeCommand
 {
-    public static int Run(Args args)
+    public static Command Create()
     {
-        string vocab = args.Required("vocab");
-        string? merges = args.String("merges");
-        bool lowercase = args.Flag("lowercase");
-        string input = args.Required("input");
-        args.RejectUnknown();
+        var vocabOption = CliOptions.ExistingFile("--vocab", "vocabulary: vocab.json (with --merges), tokenizer.json or vocab.txt", "vocabulary file");
+        var mergesOption = CliOptions.ExistingFile("--merges", "BPE merges.txt", "merges file", required: false);
+        var lowercaseOption = CliOptions.Flag("--lowercase", "lower-case the text before tokenizing");
+        var inputOption = CliOptions.ExistingFile("--input", "text file; each line is encoded on its own", "input file");
+        var command = new Command("tokenize", "encode a text file, one line of ids per input line") { vocabOption, mergesOption, lowercaseOption, inputOption };
+        SharptCli.SetAction(command, (r, _) => Run(r.GetValue(vocabOption)!, r.GetValue(mergesOption), r.GetValue(lowercaseOption), r.GetValue(inputOption)!));
+        return command;
+    }
 
+    public static int Run(string vocab, string? merges, bool lowercase, string input)
+    {
         var tokenizer = Load(vocab, merges, lowercase);
         if (!File.Exists(input)) throw new CliException($"input file not found: {input}");
         string text;

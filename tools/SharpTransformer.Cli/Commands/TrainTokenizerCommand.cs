@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
 using SharpTransformer.Tokenizers;
@@ -14,19 +15,27 @@ internal static class TrainTokenizerCommand
 {
     private enum Kind { Bpe, WordPiece }
 
-    public static int Run(Args args)
+    public static Command Create()
     {
-        string kindText = args.Required("kind");
-        int vocabSize = args.Int("vocab-size", -1);
-        string input = args.Required("input");
-        string outDir = args.Required("out");
-        bool lowercase = args.Flag("lowercase");
-        int minFrequency = args.Int("min-frequency", 0);
-        args.RejectUnknown();
+        var kindOption = CliOptions.Choice("--kind", "byte-level BPE (vocab.json + merges.txt) or WordPiece (vocab.txt)", null, "bpe", "wordpiece");
+        kindOption.Required = true;
+        var vocabSizeOption = new Option<int>("--vocab-size") { Description = "tokens in the vocabulary", HelpName = "int", Required = true };
+        vocabSizeOption.Validators.Add(r => { if (CliOptions.Value<int>(r) is (true, var v) && v <= 0) r.AddError($"--vocab-size must be >= 1; got {v}."); });
+        var inputOption = CliOptions.ExistingFile("--input", "training text", "input file");
+        var outOption = CliOptions.OutputDirectory("--out", "folder for the vocabulary files");
+        var lowercaseOption = CliOptions.Flag("--lowercase", "lower-case the text first");
+        var minFrequencyOption = CliOptions.Int("--min-frequency", "ignore pairs or pieces seen fewer times", 0, min: 0);
+        var command = new Command("train-tokenizer", "learn a BPE or WordPiece vocabulary")
+        {
+            kindOption, vocabSizeOption, inputOption, outOption, lowercaseOption, minFrequencyOption,
+        };
+        SharptCli.SetAction(command, (r, _) => Run(r.GetValue(kindOption) == "bpe" ? Kind.Bpe : Kind.WordPiece, r.GetValue(vocabSizeOption),
+            r.GetValue(inputOption)!, r.GetValue(outOption)!, r.GetValue(lowercaseOption), r.GetValue(minFrequencyOption)));
+        return command;
+    }
 
-        if (!Enum.TryParse<Kind>(kindText, ignoreCase: true, out var kind))
-            throw new CliException($"--kind must be bpe or wordpiece, got '{kindText}'.");
-        if (vocabSize <= 0) throw new CliException("--vocab-size must be a positive integer.");
+    private static int Run(Kind kind, int vocabSize, string input, string outDir, bool lowercase, int minFrequency)
+    {
         if (!File.Exists(input)) throw new CliException($"input file not found: {input}");
         var text = File.ReadAllText(input, Encoding.UTF8);
 

@@ -9,7 +9,7 @@ internal static class ClassifierCheckpoint
     {
         string path = Directory.Exists(dir) ? Path.Combine(dir, "model.safetensors") : dir;
         if (!File.Exists(path)) throw new CliException($"checkpoint not found: {path}");
-        var ck = Checkpoint.Load(path);
+        var ck = CheckpointFile.Read(path);
         if (ck.ModelKind != "classifier") throw new CliException($"{path}: holds a '{ck.ModelKind}' model, not a classifier.");
         var spec = ClassifierSpec.FromJson(ck.ConfigJson);
         var tok = TokenizerSnapshot.Restore(ck.TokenizerJson ?? throw new CliException($"{path}: the checkpoint holds no tokenizer."));

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SharpTransformer.Data;
 using SharpTransformer.Evaluation;
 
@@ -6,12 +7,26 @@ namespace SharpTransformer.Cli.Commands.Classify;
 /// <summary><c>sharpt classify eval</c>: accuracy (and per-class figures) of a checkpoint on a labelled file.</summary>
 internal static class ClassifyEval
 {
-    public static int Run(Args a)
+    public static Command Create()
     {
-        string dir = a.Required("checkpoint"), data = a.Required("data");
-        string textCol = a.String("text-column") ?? "sentence", labelCol = a.String("label-column") ?? "label";
-        a.RejectUnknown();
+        var checkpoint = ClassifyCommand.CheckpointOption();
+        var dataOption = CliOptions.ExistingFile("--data", "labelled TSV, CSV or JSONL file", "data file");
+        var (textColumn, labelColumn) = ClassifyCommand.ColumnOptions();
+        var backendOption = CliBackend.CreateOption();
+        var command = new Command("eval", "accuracy, per-class report and confusion matrix of a checkpoint; prints accuracy last")
+        {
+            checkpoint, dataOption, textColumn, labelColumn, backendOption,
+        };
+        SharptCli.SetAction(command, (r, _) => Run(r.GetValue(checkpoint)!, r.GetValue(dataOption)!, r.GetValue(textColumn)!, r.GetValue(labelColumn)!,
+            r.GetValue(backendOption)!));
+        return command;
+    }
+
+    private static int Run(string dir, string data, string textCol, string labelCol, string backendName)
+    {
+        using var backend = CliBackend.Create(backendName);
         var model = ClassifierCheckpoint.Load(dir);
+        backend.Place(model.Module);
         var labels = model.Spec.Labels;
         var rows = LabeledTexts.Load(data, textCol, labelCol, new LabelSet(labels));
         int truncated = 0;

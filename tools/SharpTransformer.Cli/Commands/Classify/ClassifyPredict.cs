@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 
 namespace SharpTransformer.Cli.Commands.Classify;
@@ -5,13 +6,22 @@ namespace SharpTransformer.Cli.Commands.Classify;
 /// <summary><c>sharpt classify predict</c>: one line of text per input line → label and probability.</summary>
 internal static class ClassifyPredict
 {
-    public static int Run(Args a)
+    public static Command Create()
     {
-        string dir = a.Required("checkpoint");
-        a.RejectUnknown();
+        var checkpoint = ClassifyCommand.CheckpointOption();
+        var backendOption = CliBackend.CreateOption();
+        var command = new Command("predict", "read lines on stdin; print the label and its probability for each") { checkpoint, backendOption };
+        SharptCli.SetAction(command, (r, cancellation) => Run(r.GetValue(checkpoint)!, r.GetValue(backendOption)!, cancellation));
+        return command;
+    }
+
+    private static int Run(string dir, string backendName, CancellationToken cancellation)
+    {
+        using var backend = CliBackend.Create(backendName);
         var model = ClassifierCheckpoint.Load(dir);
+        backend.Place(model.Module);
         int lineNo = 0;
-        for (string? line; (line = Console.In.ReadLine()) is not null;)
+        for (string? line; !cancellation.IsCancellationRequested && (line = Console.In.ReadLine()) is not null;)
         {
             lineNo++;
             if (line.Trim().Length == 0)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using SharpTransformer.Backends.Cpu;
 using SharpTransformer.Data;
@@ -14,30 +15,80 @@ namespace SharpTransformer.Cli.Commands.Classify;
 /// <summary><c>sharpt classify train</c>: trains a classifier from scratch, keeping the checkpoint that is best on the dev set.</summary>
 internal static class ClassifyTrain
 {
-    public static int Run(Args a)
+    public static Command Create()
+    {
+        var trainOption = CliOptions.ExistingFile("--train", "labelled training file (TSV, CSV or JSONL)", "data file");
+        var devOption = CliOptions.ExistingFile("--dev", "labelled dev file: evaluated during training, the best checkpoint is kept", "data file");
+        var outOption = CliOptions.OutputDirectory("--out", "folder for model.safetensors (and the learned vocab.txt)");
+        var modelOption = CliOptions.Text("--model", $"a preset trained from scratch ({string.Join(", ", ClassifierSpec.Presets)}) or a Hugging Face " +
+            "BERT/DistilBERT/RoBERTa folder to fine-tune", "bert-small", helpName: "preset|folder");
+        modelOption.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is { } m && !ClassifierSpec.Presets.Contains(m) && !PretrainedEncoder.IsFolder(m))
+                r.AddError($"--model must be one of {string.Join(", ", ClassifierSpec.Presets)} or a folder with config.json; got '{m}'.");
+        });
+        var (textColumn, labelColumn) = ClassifyCommand.ColumnOptions();
+        var minutesOption = CliOptions.Float("--max-minutes", "stop in time: the whole run within this many minutes (0 = no limit)", 0f, 0f);
+        var epochsOption = CliOptions.OptionalInt("--epochs", "epochs (default: 5, or as many as --max-minutes allows)", min: 1);
+        var batchOption = CliOptions.Int("--batch", "texts per batch", 32, min: 1);
+        var maxLenOption = CliOptions.Int("--max-length", "tokens per text (longer texts are cut)", 64, min: 2);
+        var vocabSizeOption = CliOptions.Int("--vocab-size", "WordPiece vocabulary learned for a preset", 8000, min: 10);
+        var threadsOption = CliOptions.Threads();
+        var seedOption = CliOptions.Seed(1337);
+        var evalEveryOption = CliOptions.OptionalInt("--eval-every", "evaluate on the dev file every this many steps (default: a quarter epoch; 0 = each epoch)", min: 0);
+        var vocabOption = CliOptions.ExistingFile("--vocab", "vocab.txt or tokenizer.json of a Hugging Face folder (default: the folder's own)", "vocabulary file", required: false);
+        var lrOption = CliOptions.OptionalFloat("--lr", "learning rate (default: 1e-3 for a preset, 5e-5 for a Hugging Face folder)", 0f, minExclusive: true);
+        var wdOption = CliOptions.Float("--weight-decay", "AdamW weight decay", 0.01f, 0f);
+        var warmupOption = CliOptions.Float("--warmup", "share of the run spent warming up the learning rate", 0.05f, 0f, 1f);
+        var dropoutOption = CliOptions.Float("--dropout", "dropout probability", 0.1f, 0f, 0.99f);
+        var headLrOption = CliOptions.OptionalFloat("--head-lr", "learning rate of the new classification head (default: --lr)", 0f, minExclusive: true);
+        var dimOption = CliOptions.OptionalInt("--dim", "width of a preset (default: the preset's)", min: 1);
+        var layersOption = CliOptions.OptionalInt("--layers", "layers of a preset (default: the preset's)", min: 1);
+        var headsOption = CliOptions.OptionalInt("--heads", "attention heads of a preset (default: the preset's)", min: 1);
+        var hiddenOption = CliOptions.OptionalInt("--hidden", "MLP width of a preset (default: 4 x --dim)", min: 1);
+        var poolingOption = CliOptions.Choice("--pooling", "how the text becomes one vector (default: the model's)", null, "cls", "mean", "last-token", "pooler");
+        var classWeightsOption = CliOptions.Choice("--class-weights", "weigh the loss of each class: none, or balanced (n / (classes x count))", "none", "none", "balanced");
+        var backendOption = CliBackend.CreateOption();
+        var command = new Command("train", "train a text classifier (or fine-tune a Hugging Face encoder); prints accuracy last")
+        {
+            trainOption, devOption, outOption, modelOption, textColumn, labelColumn, minutesOption, epochsOption, batchOption, maxLenOption,
+            vocabSizeOption, threadsOption, seedOption, evalEveryOption, vocabOption, lrOption, wdOption, warmupOption, dropoutOption, headLrOption,
+            dimOption, layersOption, headsOption, hiddenOption, poolingOption, classWeightsOption, backendOption,
+        };
+        SharptCli.SetAction(command, (r, cancellation) => Run(new Settings(r.GetValue(trainOption)!, r.GetValue(devOption)!, r.GetValue(outOption)!,
+            r.GetValue(modelOption)!, r.GetValue(textColumn)!, r.GetValue(labelColumn)!, r.GetValue(minutesOption), r.GetValue(epochsOption),
+            r.GetValue(batchOption), r.GetValue(maxLenOption), r.GetValue(vocabSizeOption), r.GetValue(threadsOption), r.GetValue(seedOption),
+            r.GetValue(evalEveryOption), r.GetValue(vocabOption), r.GetValue(lrOption), r.GetValue(wdOption), r.GetValue(warmupOption),
+            r.GetValue(dropoutOption), r.GetValue(headLrOption), r.GetValue(dimOption), r.GetValue(layersOption), r.GetValue(headsOption),
+            r.GetValue(hiddenOption), r.GetValue(poolingOption), r.GetValue(classWeightsOption) == "balanced", r.GetValue(backendOption)!), cancellation));
+        return command;
+    }
+
+    /// <summary>The values of the options (null: the default that depends on the others).</summary>
+    internal sealed record Settings(string Train, string Dev, string Out, string Model, string TextColumn, string LabelColumn, float MaxMinutes,
+        int? Epochs, int Batch, int MaxLength, int VocabSize, int Threads, int Seed, int? EvalEvery, string? Vocab, float? Lr, float WeightDecay,
+        float Warmup, float Dropout, float? HeadLr, int? Dim, int? Layers, int? Heads, int? Hidden, string? Pooling, bool BalancedClassWeights,
+        string Backend);
+
+    public static int Run(Settings a, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
-        string trainPath = a.Required("train"), devPath = a.Required("dev"), outDir = a.Required("out");
-        string model = a.String("model") ?? "bert-small";
-        string textCol = a.String("text-column") ?? "sentence", labelCol = a.String("label-column") ?? "label";
-        float minutes = a.Float("max-minutes", 0f);
-        int epochs = a.Int("epochs", minutes > 0 ? 1000 : 5), batch = a.Int("batch", 32), maxLen = a.Int("max-length", 64);
-        int vocabSize = a.Int("vocab-size", 8000), threads = a.Int("threads", 0), seed = a.Int("seed", 1337), evalEvery = a.Int("eval-every", -1);
+        string trainPath = a.Train, devPath = a.Dev, outDir = a.Out;
+        string model = a.Model;
+        string textCol = a.TextColumn, labelCol = a.LabelColumn;
+        float minutes = a.MaxMinutes;
+        int epochs = a.Epochs ?? (minutes > 0 ? 1000 : 5), batch = a.Batch, maxLen = a.MaxLength;
+        int vocabSize = a.VocabSize, threads = a.Threads, seed = a.Seed, evalEvery = a.EvalEvery ?? -1;
         bool pretrained = PretrainedEncoder.IsFolder(model);
-        string? vocabFile = a.String("vocab");
-        float lr = a.Float("lr", pretrained ? 5e-5f : 1e-3f), wd = a.Float("weight-decay", 0.01f), warmup = a.Float("warmup", 0.05f), dropout = a.Float("dropout", 0.1f);
-        float? headLr = a.String("head-lr") is null ? null : a.Float("head-lr", lr);
+        string? vocabFile = a.Vocab;
+        float lr = a.Lr ?? (pretrained ? 5e-5f : 1e-3f), wd = a.WeightDecay, warmup = a.Warmup, dropout = a.Dropout;
+        float? headLr = a.HeadLr;
         var (arch, dim, layers, heads, hidden, pooling) = pretrained ? ("hf-encoder", 0, 0, 0, 0, PoolingKind.Cls) : ClassifierSpec.Preset(model);
-        dim = a.Int("dim", dim); layers = a.Int("layers", layers); heads = a.Int("heads", heads); hidden = a.Int("hidden", 4 * dim);
-        if (a.String("pooling") is { } pool) pooling = ParsePooling(pool);
-        bool balanced = (a.String("class-weights") ?? "none") switch
-        {
-            "none" => false,
-            "balanced" => true,
-            var w => throw new CliException($"--class-weights must be none or balanced, got '{w}'."),
-        };
-        a.RejectUnknown();
+        dim = a.Dim ?? dim; layers = a.Layers ?? layers; heads = a.Heads ?? heads; hidden = a.Hidden ?? 4 * dim;
+        if (a.Pooling is { } pool) pooling = ParsePooling(pool);
+        bool balanced = a.BalancedClassWeights;
         if (threads > 0) CpuBackend.Default.Threads = threads;
+        using var backend = CliBackend.Create(a.Backend);
 
         var train = LabeledTexts.Load(trainPath, textCol, labelCol);
         var dev = LabeledTexts.Load(devPath, textCol, labelCol, train.Labels);
@@ -56,7 +107,7 @@ internal static class ClassifyTrain
             var c = BertConfig.FromHuggingFaceJson(encoderConfig);
             (dim, layers, heads, hidden) = (c.HiddenSize, c.Layers, c.Heads, c.IntermediateSize);
             maxLen = Math.Min(maxLen, c.MaxSequenceLength);
-            if (a.String("pooling") is null) pooling = c.Pooler ? PoolingKind.Pooler : PoolingKind.Cls;
+            if (a.Pooling is null) pooling = c.Pooler ? PoolingKind.Pooler : PoolingKind.Cls;
         }
         else
         {
@@ -71,6 +122,7 @@ internal static class ClassifyTrain
             arch.StartsWith("prompt", StringComparison.Ordinal) ? PromptVerbalizers(labels) : null, encoderConfig);
         var cm = new ClassifierModel(spec, tok, (ulong)seed);
         if (pretrained) PretrainedEncoder.LoadInto(cm, model);
+        backend.Place(cm.Module);
 
         int truncated = 0;
         (int[] Ids, int Label)[] Encode(TextClassificationDataset rows) => rows.Select(r =>
@@ -118,11 +170,12 @@ internal static class ClassifyTrain
         trainer.Callbacks.Add(checkpoints);
         trainer.Callbacks.Add(new EvaluationCallback("accuracy", Accuracy, greaterIsBetter: true));
         trainer.Callbacks.Add(new MetricsLog(outDir));
-        var result = FineTuneConsole.Train(trainer, trainSet, Loss, x => x.Ids.Length, "accuracy");
+        var result = FineTuneConsole.Train(trainer, trainSet, Loss, x => x.Ids.Length, "accuracy", cancellation);
+        FineTuneConsole.ReportCancelled(result, ckpt);
         Console.WriteLine($"{result.Steps} steps, {result.Epoch:0.##} epoch(s) in {clock.Elapsed.TotalSeconds:F0} s{(result.Reason == StopReason.TimeLimit ? " (time limit)" : "")}; " +
             $"best dev accuracy {result.BestMetric:F4} at step {result.BestStep}; checkpoint {ckpt}");
         Console.WriteLine($"accuracy: {result.BestMetric:F4}");
-        return 0;
+        return cancellation.IsCancellationRequested ? SharptCli.Cancelled : 0;
     }
 
     // Default evaluation interval: four times an epoch (at least every 100 steps apart).

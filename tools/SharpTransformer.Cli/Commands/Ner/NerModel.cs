@@ -21,7 +21,7 @@ internal sealed class NerModel(WordCharTagger tagger, WordFeaturizer features, s
     {
         string path = Directory.Exists(dir) ? Path.Combine(dir, "model.safetensors") : dir;
         if (!File.Exists(path)) throw new CliException($"checkpoint not found: {path}");
-        var ck = Checkpoint.Load(path);
+        var ck = CheckpointFile.Read(path);
         if (ck.ModelKind != "word-char-tagger") throw new CliException($"{path}: holds a '{ck.ModelKind}' model, not a tagger.");
         var config = JsonSerializer.Deserialize<WordCharTaggerConfig>(ck.ConfigJson)!;
         var tags = JsonSerializer.Deserialize<string[]>(ck.Metadata["extra.tags"])!;
