@@ -14,13 +14,6 @@ public sealed class TextGenerator
     /// <summary>Creates a generator over a model (put it in eval mode first when it has dropout).</summary>
     public TextGenerator(CausalLanguageModel model) => _model = model;
 
-    /// <summary>
-    /// Creates a generator over a model given by its interface, which must be a <see cref="CausalLanguageModel"/>
-    /// (every model of the library is); kept until every caller holds the base class.
-    /// </summary>
-    public TextGenerator(ICausalLanguageModel model) => _model = model as CausalLanguageModel
-        ?? throw new ArgumentException($"TextGenerator: {model.GetType().Name} does not derive from CausalLanguageModel.", nameof(model));
-
     // Ids go to the backend the model's parameters live on (after model.To(backend)), read at each step.
     private Tensor Ids(int[] data, params int[] shape)
     {

@@ -7,7 +7,7 @@ namespace SharpTransformer.Models;
 /// The contract of every decoder-only language model (GPT-2, Llama, ...): generation, trainers, task heads and the CLI take
 /// this type, so they reach both the model's forward pass and its parameters without casts.
 /// </summary>
-public abstract class CausalLanguageModel : Module, IDecoderBackbone
+public abstract class CausalLanguageModel : Module
 {
     /// <inheritdoc/>
     public abstract int VocabSize { get; }

@@ -14,13 +14,13 @@ namespace SharpTransformer.Training;
 /// </summary>
 public sealed class LanguageModelTrainer
 {
-    private readonly ICausalLanguageModel _model;
+    private readonly CausalLanguageModel _model;
 
-    /// <summary>Creates a trainer for a model that is both a <see cref="Module"/> and an <see cref="ICausalLanguageModel"/>.</summary>
-    public LanguageModelTrainer(ICausalLanguageModel model, TrainerOptions options)
+    /// <summary>Creates a trainer for a causal language model.</summary>
+    public LanguageModelTrainer(CausalLanguageModel model, TrainerOptions options)
     {
         _model = model;
-        Trainer = new Trainer(model as Module ?? throw new ArgumentException("LanguageModelTrainer: the model must be a Module.", nameof(model)), options);
+        Trainer = new Trainer(model, options);
     }
 
     /// <summary>The trainer underneath.</summary>

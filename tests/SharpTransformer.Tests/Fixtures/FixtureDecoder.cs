@@ -8,4 +8,4 @@ namespace SharpTransformer.Tests.Fixtures;
 /// <param name="Bindings">Its Hugging Face tensor names (without optional prefixes) and where they sit.</param>
 /// <param name="TiedHead">The output head is the token embedding (no <c>lm_head.weight</c> binding of its own).</param>
 /// <param name="Embedding">The binding name of the token embedding, which a tied head's gradient is part of.</param>
-internal sealed record FixtureDecoder(ICausalLanguageModel Model, IReadOnlyList<HfBinding> Bindings, bool TiedHead, string Embedding);
+internal sealed record FixtureDecoder(CausalLanguageModel Model, IReadOnlyList<HfBinding> Bindings, bool TiedHead, string Embedding);

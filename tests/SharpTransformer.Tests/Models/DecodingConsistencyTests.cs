@@ -11,7 +11,7 @@ public class DecodingConsistencyTests
 {
     public static TheoryData<string> Families => new() { "gpt2", "llama" };
 
-    private static ICausalLanguageModel Build(string family, int context) => family switch
+    private static CausalLanguageModel Build(string family, int context) => family switch
     {
         "gpt2" => new Gpt2(Gpt2Config.Tiny with { ContextLength = context }, seed: 5),
         _ => new Llama(LlamaConfig.Tiny with { ContextLength = context }, seed: 5),

@@ -12,7 +12,7 @@ namespace SharpTransformer.Cli.Commands;
 /// <summary>Builds models and tokenizers for the language-model commands, and restores them from checkpoints.</summary>
 internal static class LmModels
 {
-    public static (Module Module, ICausalLanguageModel Model, string Kind, string ConfigJson) Create(LmShape shape, int vocab, ulong seed)
+    public static (Module Module, CausalLanguageModel Model, string Kind, string ConfigJson) Create(LmShape shape, int vocab, ulong seed)
     {
         var (arch, layers, heads, embd, block, dropout, kvHeads, hidden) = shape;
         switch (arch)
@@ -36,11 +36,11 @@ internal static class LmModels
         }
     }
 
-    public static (Module Module, ICausalLanguageModel Model, Tokenizer Tokenizer, Checkpoint Checkpoint) Load(string path)
+    public static (Module Module, CausalLanguageModel Model, Tokenizer Tokenizer, Checkpoint Checkpoint) Load(string path)
     {
         if (!File.Exists(path)) throw new CliException($"checkpoint not found: {path}");
         var ck = CheckpointFile.Read(path);
-        (Module module, ICausalLanguageModel model) = ck.ModelKind switch
+        (Module module, CausalLanguageModel model) = ck.ModelKind switch
         {
             "gpt2" => Build(new Gpt2(JsonSerializer.Deserialize<Gpt2Config>(ck.ConfigJson)!)),
             "llama" => Build(new Llama(JsonSerializer.Deserialize<LlamaConfig>(ck.ConfigJson)!)),
@@ -52,7 +52,7 @@ internal static class LmModels
         return (module, model, tok, ck);
     }
 
-    private static (Module, ICausalLanguageModel) Build<T>(T m) where T : Module, ICausalLanguageModel => (m, m);
+    private static (Module, CausalLanguageModel) Build(CausalLanguageModel m) => (m, m);
 
     /// <summary>The tokenizer named by --tokenizer (char, or files given by --vocab/--merges) and its snapshot.</summary>
     public static (Tokenizer Tokenizer, string Snapshot) Tokenizer(TokenizerChoice choice, string corpus)

@@ -16,7 +16,7 @@ public sealed class SequenceClassifier : Module
     public SequenceClassifier(EncoderModel encoder, int labels, PoolingKind pooling = PoolingKind.Cls, float dropout = 0.1f, ulong seed = 7)
         : this(encoder, encoder.HiddenSize, labels, pooling, dropout, seed)
     {
-        _body = (ids, mask, types) => { var o = ((ITextEncoder)Body).Encode(ids, mask, types); return (o.LastHiddenState, o.PooledOutput); };
+        _body = (ids, mask, types) => { var o = Child<EncoderModel>("body").Encode(ids, mask, types); return (o.LastHiddenState, o.PooledOutput); };
     }
 
     /// <summary>A classifier over a decoder's final hidden states (default pooling: last token).</summary>
@@ -24,7 +24,7 @@ public sealed class SequenceClassifier : Module
         : this(decoder, decoder.HiddenSize, labels, pooling, dropout, seed)
     {
         if (pooling == PoolingKind.Pooler) throw new ArgumentException("SequenceClassifier: decoders have no pooler; use LastToken, Mean or Cls.", nameof(pooling));
-        _body = (ids, mask, _) => (((IDecoderBackbone)Body).Hidden(ids, null, null, mask is null ? null : AttentionMasks.ToKeyMask(mask, "SequenceClassifier")), null);
+        _body = (ids, mask, _) => (Child<CausalLanguageModel>("body").Hidden(ids, null, null, mask is null ? null : AttentionMasks.ToKeyMask(mask, "SequenceClassifier")), null);
     }
 
     private SequenceClassifier(Module body, int hidden, int labels, PoolingKind pooling, float dropout, ulong seed)
