@@ -10,31 +10,14 @@ namespace SharpTransformer.Training;
 /// Causal language-model pretraining on a <see cref="Trainer"/>: random windows (nanoGPT's sampling) for
 /// <see cref="TrainerOptions.MaxSteps"/> steps, with the validation loss ("loss", lower is better) as the evaluation metric
 /// when validation data is given. Checkpoints, early stopping, progress and the metrics log are callbacks in
-/// <see cref="Callbacks"/>. A non-finite loss stops training with an exception before any update is applied.
+/// <see cref="TaskTrainer.Callbacks"/>. A non-finite loss stops training with an exception before any update is applied.
 /// </summary>
-public sealed class LanguageModelTrainer
+public sealed class LanguageModelTrainer : TaskTrainer
 {
     private readonly CausalLanguageModel _model;
 
     /// <summary>Creates a trainer for a causal language model.</summary>
-    public LanguageModelTrainer(CausalLanguageModel model, TrainerOptions options)
-    {
-        _model = model;
-        Trainer = new Trainer(model, options);
-    }
-
-    /// <summary>The trainer underneath.</summary>
-    public Trainer Trainer { get; }
-    /// <summary>The settings.</summary>
-    public TrainerOptions Options => Trainer.Options;
-    /// <summary>The optimizer (its state goes into checkpoints).</summary>
-    public IOptimizer Optimizer => Trainer.Optimizer;
-    /// <summary>The batch-sampling generator (its state goes into checkpoints).</summary>
-    public Generator Sampling => Trainer.Sampling;
-    /// <summary>The callbacks of the runs.</summary>
-    public List<ITrainerCallback> Callbacks => Trainer.Callbacks;
-    /// <summary>Steps done so far (continues after a resume).</summary>
-    public int Step { get => Trainer.Step; set => Trainer.Step = value; }
+    public LanguageModelTrainer(CausalLanguageModel model, TrainerOptions options) : base(model, options) => _model = model;
 
     /// <summary>
     /// Runs until <see cref="TrainerOptions.MaxSteps"/> steps are done (or <paramref name="untilStep"/>, to stop early and resume
@@ -61,9 +44,8 @@ public sealed class LanguageModelTrainer
         }, untilStep, perEpoch, cancellation, evaluation);
     }
 
-    // Batches are built on the host; they go to the backend of the model's parameters (after model.To(backend)).
     private (Tensor X, Tensor Y) OnModelBackend((Tensor X, Tensor Y) batch)
-        => Trainer.Model.Parameters().FirstOrDefault()?.Backend is { } b ? (batch.X.To(b), batch.Y.To(b)) : batch;
+        => ModelBackend is { } b ? (batch.X.To(b), batch.Y.To(b)) : batch;
 
     /// <summary>
     /// Mean loss over <paramref name="batches"/> batches of consecutive windows spread evenly over the dataset (deterministic).

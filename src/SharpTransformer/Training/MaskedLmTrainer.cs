@@ -9,31 +9,16 @@ namespace SharpTransformer.Training;
 /// <summary>
 /// Masked-LM (and next-sentence) pretraining of an <see cref="IMaskedLmModel"/> on a <see cref="Trainer"/>: batches come from a
 /// function of the sampling generator, so a run is reproducible, for <see cref="TrainerOptions.MaxSteps"/> steps; the mean loss
-/// over fixed validation batches ("loss", lower is better) is the evaluation metric.
+/// over fixed validation batches ("loss", lower is better) is the evaluation metric. <see cref="TrainerOptions.BatchSize"/> is
+/// for <see cref="RandomBatches"/>.
 /// </summary>
-public sealed class MaskedLmTrainer
+public sealed class MaskedLmTrainer : TaskTrainer
 {
     private readonly IMaskedLmModel _model;
 
     /// <summary>Creates a trainer for a model that is both a <see cref="Module"/> and an <see cref="IMaskedLmModel"/>.</summary>
     public MaskedLmTrainer(IMaskedLmModel model, TrainerOptions options)
-    {
-        _model = model;
-        Trainer = new Trainer(model as Module ?? throw new ArgumentException("MaskedLmTrainer: the model must be a Module.", nameof(model)), options);
-    }
-
-    /// <summary>The trainer underneath.</summary>
-    public Trainer Trainer { get; }
-    /// <summary>The settings (<see cref="TrainerOptions.BatchSize"/> is for <see cref="RandomBatches"/>).</summary>
-    public TrainerOptions Options => Trainer.Options;
-    /// <summary>The optimizer.</summary>
-    public IOptimizer Optimizer => Trainer.Optimizer;
-    /// <summary>The batch-sampling generator.</summary>
-    public Generator Sampling => Trainer.Sampling;
-    /// <summary>The callbacks of the runs.</summary>
-    public List<ITrainerCallback> Callbacks => Trainer.Callbacks;
-    /// <summary>Steps done so far.</summary>
-    public int Step { get => Trainer.Step; set => Trainer.Step = value; }
+        : base(model as Module ?? throw new ArgumentException("MaskedLmTrainer: the model must be a Module.", nameof(model)), options) => _model = model;
 
     /// <summary>
     /// A batch source drawing <paramref name="batchSize"/> sequences uniformly with replacement and masking them with
@@ -74,7 +59,7 @@ public sealed class MaskedLmTrainer
 
     private MaskedLmBatch OnModelBackend(MaskedLmBatch b)
     {
-        var to = Trainer.Model.Parameters().FirstOrDefault()?.Backend;
+        var to = ModelBackend;
         if (to is null || ReferenceEquals(to, b.InputIds.Backend)) return b;
         return new MaskedLmBatch(b.InputIds.To(to), b.AttentionMask.To(to), b.TokenTypeIds.To(to), b.Labels.To(to), b.NextSentenceLabels?.To(to));
     }
