@@ -69,6 +69,17 @@ public sealed class LanguageModelCliTests(TinyLanguageModel lm) : IClassFixture<
     }
 
     [Fact]
+    public void ACheckpointOfAnotherKindIsOneErrorLineNamingTheFileAndTheKind()
+    {
+        string data = Path.Combine(_dir, "data.tsv");
+        File.WriteAllText(data, "sentence\tlabel\ngood\t1\n");
+        AssertOneLineError("classify eval", SharptProcess.Run("classify", "eval", "--checkpoint", lm.Checkpoint, "--data", data),
+            $"{lm.Checkpoint}: holds a 'gpt2' model, not a classifier.");
+        AssertOneLineError("ner predict", SharptProcess.Run("ner", "predict", "--checkpoint", Path.GetDirectoryName(lm.Checkpoint)!),
+            "holds none of model.safetensors");
+    }
+
+    [Fact]
     public void AMissingInputFileIsOneErrorLine()
     {
         string missing = Path.Combine(_dir, "missing.txt");

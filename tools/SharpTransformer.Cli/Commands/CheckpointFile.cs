@@ -1,23 +1,25 @@
-using SharpTransformer.IO;
-
 namespace SharpTransformer.Cli.Commands;
 
-/// <summary>Reads the checkpoints the commands load.</summary>
+/// <summary>Reads the checkpoints the commands load, through the library's readers.</summary>
 internal static class CheckpointFile
 {
-    /// <summary>Reads <paramref name="path"/>, turning a damaged or foreign file into a one-line error that names it.</summary>
-    public static Checkpoint Read(string path)
+    /// <summary>
+    /// Reads <paramref name="path"/> with <paramref name="load"/> (<c>LanguageModelCheckpoint.Load</c>, <c>TextClassifier.Load</c>,
+    /// <c>TaggerCheckpoint.Load</c>), turning a missing, damaged or foreign file into a one-line error that names it.
+    /// </summary>
+    public static T Load<T>(string path, Func<string, T> load)
     {
         try
         {
-            return Checkpoint.Load(path);
+            return load(path);
         }
         catch (Exception e) when (e is InvalidDataException or IOException or FormatException or ArgumentException
-            or System.Text.Json.JsonException or OverflowException or IndexOutOfRangeException)
+            or System.Text.Json.JsonException or OverflowException or IndexOutOfRangeException or KeyNotFoundException)
         {
+            // The readers' own messages start with the file they read, or quote the path they were given.
             string reason = e.Message.ReplaceLineEndings(" ");
-            if (reason.StartsWith(path + ": ", StringComparison.Ordinal)) reason = reason[(path.Length + 2)..];
-            throw new CliException($"{path}: not a readable checkpoint ({reason})");
+            bool named = reason.StartsWith(path, StringComparison.Ordinal) || reason.Contains($"'{path}'", StringComparison.Ordinal);
+            throw new CliException(named ? reason : $"{path}: not a readable checkpoint ({reason})");
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SharpTransformer.Autograd;
 using SharpTransformer.Data;
+using SharpTransformer.Models;
 using SharpTransformer.Nn;
 using SharpTransformer.Tensors;
 
@@ -27,8 +28,8 @@ internal static class EvalLmCommand
     public static int Run(string path, string input, int batch, string backendName, CancellationToken cancellation)
     {
         using var backend = CliBackend.Create(backendName);
-        var (module, model, tok, _) = LmModels.Load(path);
-        backend.Place(module);
+        var (model, tok, _) = CheckpointFile.Load(path, LanguageModelCheckpoint.Load);
+        backend.Place(model);
         var ids = tok.Encode(LmModels.ReadText(input));
         int block = model.ContextLength;
         if (ids.Length < 2) throw new CliException($"{input}: fewer than two tokens.");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SharpTransformer.Generation;
+using SharpTransformer.Models;
 
 namespace SharpTransformer.Cli.Commands;
 
@@ -38,8 +39,8 @@ internal static class GenerateCommand
     public static int Run(string path, string prompt, GenerationOptions o, string backendName, CancellationToken cancellation)
     {
         using var backend = CliBackend.Create(backendName);
-        var (module, model, tok, _) = LmModels.Load(path);
-        backend.Place(module);
+        var (model, tok, _) = CheckpointFile.Load(path, LanguageModelCheckpoint.Load);
+        backend.Place(model);
         var ids = tok.Encode(prompt);
         if (ids.Length == 0) throw new CliException("the prompt encodes to no tokens.");
         var gen = new TextGenerator(model);

@@ -9,7 +9,7 @@ using SharpTransformer.Tokenizers;
 
 namespace SharpTransformer.Cli.Commands;
 
-/// <summary>Builds models and tokenizers for the language-model commands, and restores them from checkpoints.</summary>
+/// <summary>Builds models and tokenizers for the language-model commands (<see cref="LanguageModelCheckpoint"/> reads them back).</summary>
 internal static class LmModels
 {
     public static (Module Module, CausalLanguageModel Model, string Kind, string ConfigJson) Create(LmShape shape, int vocab, ulong seed)
@@ -35,24 +35,6 @@ internal static class LmModels
                 throw new CliException($"--arch must be gpt2 or llama, got '{arch}'.");
         }
     }
-
-    public static (Module Module, CausalLanguageModel Model, Tokenizer Tokenizer, Checkpoint Checkpoint) Load(string path)
-    {
-        if (!File.Exists(path)) throw new CliException($"checkpoint not found: {path}");
-        var ck = CheckpointFile.Read(path);
-        (Module module, CausalLanguageModel model) = ck.ModelKind switch
-        {
-            "gpt2" => Build(new Gpt2(JsonSerializer.Deserialize<Gpt2Config>(ck.ConfigJson)!)),
-            "llama" => Build(new Llama(JsonSerializer.Deserialize<LlamaConfig>(ck.ConfigJson)!)),
-            var k => throw new CliException($"{path}: unknown model kind '{k}'."),
-        };
-        ck.RestoreModel(module);
-        module.Eval();
-        var tok = TokenizerSnapshot.Restore(ck.TokenizerJson ?? throw new CliException($"{path}: the checkpoint holds no tokenizer."));
-        return (module, model, tok, ck);
-    }
-
-    private static (Module, CausalLanguageModel) Build(CausalLanguageModel m) => (m, m);
 
     /// <summary>The tokenizer named by --tokenizer (char, or files given by --vocab/--merges) and its snapshot.</summary>
     public static (Tokenizer Tokenizer, string Snapshot) Tokenizer(TokenizerChoice choice, string corpus)

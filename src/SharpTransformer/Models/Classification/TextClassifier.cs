@@ -21,6 +21,9 @@ public sealed class TextClassifier
     private static readonly EncodeOptions Plain = new() { AddSpecialTokens = false, ComputeOffsets = false };
     private static readonly EncodeOptions WithSpecial = new() { ComputeOffsets = false };
 
+    /// <summary>The model kind stored in the checkpoint.</summary>
+    public const string Kind = "classifier";
+
     /// <summary>Builds the randomly initialised classifier that <paramref name="spec"/> describes.</summary>
     /// <exception cref="ArgumentException">The architecture is unknown, or a prompt classifier lacks its verbalizers.</exception>
     public TextClassifier(TextClassifierSpec spec, Tokenizer tokenizer, ulong seed = 1337)
@@ -90,7 +93,7 @@ public sealed class TextClassifier
     {
         string file = SharptCheckpointFiles.Resolve(path, "TextClassifier.Load", "model.safetensors");
         var ck = Checkpoint.Load(file);
-        if (ck.ModelKind != "classifier") throw new InvalidDataException($"{file}: holds a '{ck.ModelKind}' model, not a classifier.");
+        if (ck.ModelKind != Kind) throw new InvalidDataException($"{file}: holds a '{ck.ModelKind}' model, not a classifier.");
         var spec = TextClassifierSpec.FromJson(ck.ConfigJson);
         var tok = TokenizerSnapshot.Restore(ck.TokenizerJson ?? throw new InvalidDataException($"{file}: the checkpoint holds no tokenizer."));
         var model = new TextClassifier(spec, tok);

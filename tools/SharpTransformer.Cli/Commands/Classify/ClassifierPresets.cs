@@ -1,17 +1,10 @@
-using System.Text.Json;
 using SharpTransformer.Models.Classification;
 
 namespace SharpTransformer.Cli.Commands.Classify;
 
-/// <summary>Everything needed to rebuild a trained classifier: stored as the checkpoint's config.</summary>
-internal sealed record ClassifierSpec(string Architecture, int Vocab, int Dim, int Layers, int Heads, int Hidden, int MaxLength,
-    PoolingKind Pooling, string[] Labels, float Dropout, string? Template = null, string[]? Verbalizers = null, string? EncoderConfigJson = null)
+/// <summary>The <c>--model</c> presets of <c>sharpt classify train</c>: architectures and sizes of a <see cref="TextClassifierSpec"/>.</summary>
+internal static class ClassifierPresets
 {
-    public string ToJson() => JsonSerializer.Serialize(this);
-
-    public static ClassifierSpec FromJson(string json) =>
-        JsonSerializer.Deserialize<ClassifierSpec>(json) ?? throw new CliException("checkpoint: empty classifier configuration.");
-
     /// <summary>Architecture and sizes of a --model preset.</summary>
     public static (string Arch, int Dim, int Layers, int Heads, int Hidden, PoolingKind Pooling) Preset(string model) => model switch
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SharpTransformer.Data;
 using SharpTransformer.Evaluation;
+using SharpTransformer.Models.Classification;
 
 namespace SharpTransformer.Cli.Commands.Classify;
 
@@ -25,7 +26,7 @@ internal static class ClassifyEval
     private static int Run(string dir, string data, string textCol, string labelCol, string backendName)
     {
         using var backend = CliBackend.Create(backendName);
-        var model = ClassifierCheckpoint.Load(dir);
+        var model = CheckpointFile.Load(dir, TextClassifier.Load);
         backend.Place(model.Module);
         var labels = model.Spec.Labels;
         var rows = LabeledTexts.Load(data, textCol, labelCol, new LabelSet(labels));

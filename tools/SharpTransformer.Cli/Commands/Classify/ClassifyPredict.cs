@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using SharpTransformer.Models.Classification;
 
 namespace SharpTransformer.Cli.Commands.Classify;
 
@@ -18,7 +19,7 @@ internal static class ClassifyPredict
     private static int Run(string dir, string backendName, CancellationToken cancellation)
     {
         using var backend = CliBackend.Create(backendName);
-        var model = ClassifierCheckpoint.Load(dir);
+        var model = CheckpointFile.Load(dir, TextClassifier.Load);
         backend.Place(model.Module);
         int lineNo = 0;
         for (string? line; !cancellation.IsCancellationRequested && (line = Console.In.ReadLine()) is not null;)

@@ -20,12 +20,12 @@ internal static class ClassifyTrain
         var trainOption = CliOptions.ExistingFile("--train", "labelled training file (TSV, CSV or JSONL)", "data file");
         var devOption = CliOptions.ExistingFile("--dev", "labelled dev file: evaluated during training, the best checkpoint is kept", "data file");
         var outOption = CliOptions.OutputDirectory("--out", "folder for model.safetensors (and the learned vocab.txt)");
-        var modelOption = CliOptions.Text("--model", $"a preset trained from scratch ({string.Join(", ", ClassifierSpec.Presets)}) or a Hugging Face " +
+        var modelOption = CliOptions.Text("--model", $"a preset trained from scratch ({string.Join(", ", ClassifierPresets.Presets)}) or a Hugging Face " +
             "BERT/DistilBERT/RoBERTa folder to fine-tune", "bert-small", helpName: "preset|folder");
         modelOption.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<string>() is { } m && !ClassifierSpec.Presets.Contains(m) && !PretrainedEncoder.IsFolder(m))
-                r.AddError($"--model must be one of {string.Join(", ", ClassifierSpec.Presets)} or a folder with config.json; got '{m}'.");
+            if (r.GetValueOrDefault<string>() is { } m && !ClassifierPresets.Presets.Contains(m) && !PretrainedEncoder.IsFolder(m))
+                r.AddError($"--model must be one of {string.Join(", ", ClassifierPresets.Presets)} or a folder with config.json; got '{m}'.");
         });
         var (textColumn, labelColumn) = ClassifyCommand.ColumnOptions();
         var minutesOption = CliOptions.Float("--max-minutes", "stop in time: the whole run within this many minutes (0 = no limit)", 0f, 0f);
@@ -83,7 +83,7 @@ internal static class ClassifyTrain
         string? vocabFile = a.Vocab;
         float lr = a.Lr ?? (pretrained ? 5e-5f : 1e-3f), wd = a.WeightDecay, warmup = a.Warmup, dropout = a.Dropout;
         float? headLr = a.HeadLr;
-        var (arch, dim, layers, heads, hidden, pooling) = pretrained ? ("hf-encoder", 0, 0, 0, 0, PoolingKind.Cls) : ClassifierSpec.Preset(model);
+        var (arch, dim, layers, heads, hidden, pooling) = pretrained ? ("hf-encoder", 0, 0, 0, 0, PoolingKind.Cls) : ClassifierPresets.Preset(model);
         dim = a.Dim ?? dim; layers = a.Layers ?? layers; heads = a.Heads ?? heads; hidden = a.Hidden ?? 4 * dim;
         if (a.Pooling is { } pool) pooling = ParsePooling(pool);
         bool balanced = a.BalancedClassWeights;
@@ -117,10 +117,10 @@ internal static class ClassifyTrain
             tok = Tokenizer.FromFiles(vocabPath, null, lowercase: true);
             snapshot = TokenizerSnapshot.FromFiles(vocabPath, null, lowercase: true);
         }
-        var spec = new ClassifierSpec(arch, tok.VocabSize, dim, layers, heads, hidden, maxLen, pooling, labels, dropout,
+        var spec = new TextClassifierSpec(arch, tok.VocabSize, dim, layers, heads, hidden, maxLen, pooling, labels, dropout,
             arch.StartsWith("prompt", StringComparison.Ordinal) ? "{text} . it was" : null,
             arch.StartsWith("prompt", StringComparison.Ordinal) ? PromptVerbalizers(labels) : null, encoderConfig);
-        var cm = new ClassifierModel(spec, tok, (ulong)seed);
+        var cm = new TextClassifier(spec, tok, (ulong)seed);
         if (pretrained) PretrainedEncoder.LoadInto(cm, model);
         backend.Place(cm.Module);
 
@@ -155,7 +155,7 @@ internal static class ClassifyTrain
             var y = Tensor.FromArray(b.Select(x => x.Label).ToArray()).To(logits.Backend);
             return weightTensor is null ? Functional.CrossEntropy(logits, y) : Functional.CrossEntropy(logits, y, weightTensor.To(logits.Backend));
         }
-        var checkpoints = new CheckpointCallback(outDir, "classifier", spec.ToJson(), snapshot, includeOptimizer: false) { BestFileName = "model.safetensors", LastFileName = null };
+        var checkpoints = new CheckpointCallback(outDir, TextClassifier.Kind, spec.ToJson(), snapshot, includeOptimizer: false) { BestFileName = "model.safetensors", LastFileName = null };
         string ckpt = checkpoints.BestPath!;
         var devIds = devSet.Select(x => x.Ids).ToList();
         var devGold = devSet.Select(x => x.Label).ToArray();

@@ -1,6 +1,7 @@
 using SharpTransformer.IO;
 using SharpTransformer.IO.HuggingFace;
 using SharpTransformer.Models.Bert;
+using SharpTransformer.Models.Classification;
 using SharpTransformer.Tokenizers;
 
 namespace SharpTransformer.Cli.Commands.Classify;
@@ -24,7 +25,7 @@ internal static class PretrainedEncoder
     /// <summary>The folder's config.json text and its encoder weights, copied into the classifier's body.</summary>
     public static string ConfigJson(string dir) => File.ReadAllText(Path.Combine(dir, "config.json"));
 
-    public static void LoadInto(ClassifierModel model, string dir)
+    public static void LoadInto(TextClassifier model, string dir)
     {
         var pretrained = EncoderModels.FromHuggingFace(dir) as EncoderTaskModel
             ?? throw new CliException($"{dir}: not a BERT-family checkpoint.");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SharpTransformer.Data;
+using SharpTransformer.Models.Tagging;
 
 namespace SharpTransformer.Cli.Commands.Ner;
 
@@ -19,7 +20,7 @@ internal static class NerEval
     private static int Run(string dir, string data, string backendName)
     {
         using var backend = CliBackend.Create(backendName);
-        var model = NerModel.Load(dir);
+        var model = CheckpointFile.Load(dir, TaggerCheckpoint.Load);
         backend.Place(model.Tagger);
         var sentences = Read(data);
         int cut = sentences.Count(s => s.Length > model.Tagger.Config.MaxWords);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SharpTransformer.Data;
+using SharpTransformer.Models.Tagging;
 
 namespace SharpTransformer.Cli.Commands.Ner;
 
@@ -21,7 +22,7 @@ internal static class NerPredict
     private static int Run(string dir, string backendName, CancellationToken cancellation)
     {
         using var backend = CliBackend.Create(backendName);
-        var model = NerModel.Load(dir);
+        var model = CheckpointFile.Load(dir, TaggerCheckpoint.Load);
         backend.Place(model.Tagger);
         int lineNo = 0;
         for (string? line; !cancellation.IsCancellationRequested && (line = Console.In.ReadLine()) is not null;)

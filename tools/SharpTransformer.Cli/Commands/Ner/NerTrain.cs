@@ -71,7 +71,7 @@ internal static class NerTrain
         var features = WordFeaturizer.Build(train.Select(s => (IReadOnlyList<string>)s.Words));
         var config = new WordCharTaggerConfig(features.WordCount, features.CharCount, tags.Length, Dim: dim, Layers: layers, Heads: heads,
             Hidden: 4 * dim, Dropout: dropout, UseCrf: crf);
-        var model = new NerModel(new WordCharTagger(config, tags, (ulong)seed), features, tags);
+        var model = new TaggerCheckpoint(new WordCharTagger(config, tags, (ulong)seed), features, tags);
         backend.Place(model.Tagger);
         int cut = train.Count(s => s.Length > config.MaxWords);
         if (cut > 0) Console.Error.WriteLine($"warning: {cut} training sentence(s) are longer than {config.MaxWords} words and were truncated.");
