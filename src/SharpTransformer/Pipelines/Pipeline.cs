@@ -17,10 +17,8 @@ public static class Pipeline
     /// <summary>Text generation with a GPT-2 or Llama folder, or a <c>sharpt train-lm</c> checkpoint.</summary>
     public static TextGenerationPipeline TextGeneration(string path)
     {
-        if (SharptCheckpointFiles.KindAt(path) is { } kind)
+        if (IsSharptCheckpoint(path, "Pipeline.TextGeneration", $"a language model ({string.Join(", ", LanguageModelCheckpoint.Kinds)})", LanguageModelCheckpoint.Kinds))
         {
-            if (!LanguageModelCheckpoint.Kinds.Contains(kind))
-                throw new InvalidDataException($"Pipeline.TextGeneration: '{path}' holds a sharpt '{kind}' model, not a language model ({string.Join(", ", LanguageModelCheckpoint.Kinds)}).");
             var ck = LanguageModelCheckpoint.Load(path);
             return new TextGenerationPipeline(ck.Model, ck.Tokenizer);
         }
@@ -33,12 +31,8 @@ public static class Pipeline
     /// </summary>
     public static TextClassificationPipeline TextClassification(string path, ICollection<string>? warnings = null)
     {
-        if (SharptCheckpointFiles.KindAt(path) is { } kind)
-        {
-            if (kind != "classifier")
-                throw new InvalidDataException($"Pipeline.TextClassification: '{path}' holds a sharpt '{kind}' model, not a classifier.");
+        if (IsSharptCheckpoint(path, "Pipeline.TextClassification", "a classifier", TextClassifier.Kind))
             return new TextClassificationPipeline(TextClassifier.Load(path));
-        }
         return new TextClassificationPipeline(AutoModelForSequenceClassification.FromPretrained(path, warnings), AutoTokenizer.FromPretrained(path));
     }
 
@@ -48,13 +42,18 @@ public static class Pipeline
     /// </summary>
     public static TokenClassificationPipeline TokenClassification(string path, ICollection<string>? warnings = null)
     {
-        if (SharptCheckpointFiles.KindAt(path) is { } kind)
-        {
-            if (kind != TaggerCheckpoint.Kind)
-                throw new InvalidDataException($"Pipeline.TokenClassification: '{path}' holds a sharpt '{kind}' model, not a tagger ({TaggerCheckpoint.Kind}).");
+        if (IsSharptCheckpoint(path, "Pipeline.TokenClassification", $"a tagger ({TaggerCheckpoint.Kind})", TaggerCheckpoint.Kind))
             return new TokenClassificationPipeline(TaggerCheckpoint.Load(path));
-        }
         return new TokenClassificationPipeline(AutoModelForTokenClassification.FromPretrained(path, warnings), AutoTokenizer.FromPretrained(path));
+    }
+
+    // True when path is a sharpt checkpoint (file or output folder) of one of the kinds; one of another kind is an error that
+    // names it and what was wanted; false for anything else (a Hugging Face folder).
+    private static bool IsSharptCheckpoint(string path, string caller, string wanted, params string[] kinds)
+    {
+        if (SharptCheckpointFiles.KindAt(path) is not { } kind) return false;
+        if (!kinds.Contains(kind)) throw new InvalidDataException($"{caller}: '{path}' holds a sharpt '{kind}' model, not {wanted}.");
+        return true;
     }
 
     /// <summary>Masked-token prediction with a BERT, DistilBERT or RoBERTa masked-LM or pretraining folder.</summary>
