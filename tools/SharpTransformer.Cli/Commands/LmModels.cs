@@ -12,7 +12,7 @@ namespace SharpTransformer.Cli.Commands;
 /// <summary>Builds models and tokenizers for the language-model commands (<see cref="LanguageModelCheckpoint"/> reads them back).</summary>
 internal static class LmModels
 {
-    public static (Module Module, CausalLanguageModel Model, string Kind, string ConfigJson) Create(LmShape shape, int vocab, ulong seed)
+    public static (CausalLanguageModel Model, string Kind, string ConfigJson) Create(LmShape shape, int vocab, ulong seed)
     {
         var (arch, layers, heads, embd, block, dropout, kvHeads, hidden) = shape;
         switch (arch)
@@ -21,7 +21,7 @@ internal static class LmModels
                 {
                     var c = new Gpt2Config(VocabSize: vocab, ContextLength: block, Layers: layers, Heads: heads, Embedding: embd, Dropout: dropout);
                     var m = new Gpt2(c, seed);
-                    return (m, m, "gpt2", JsonSerializer.Serialize(c));
+                    return (m, "gpt2", JsonSerializer.Serialize(c));
                 }
             case "llama":
                 {
@@ -29,7 +29,7 @@ internal static class LmModels
                     var c = new LlamaConfig(VocabSize: vocab, Hidden: embd, Intermediate: hidden ?? (8 * embd / 3 + 63) / 64 * 64,
                         Layers: layers, Heads: heads, KvHeads: kv, ContextLength: block, TieEmbeddings: true);
                     var m = new Llama(c, seed);
-                    return (m, m, "llama", JsonSerializer.Serialize(c));
+                    return (m, "llama", JsonSerializer.Serialize(c));
                 }
             default:
                 throw new CliException($"--arch must be gpt2 or llama, got '{arch}'.");

@@ -60,10 +60,10 @@ internal static class TrainLmCommand
         ulong seed = a.Seed;
         string text = LmModels.ReadText(input);
         var (tok, snapshot) = LmModels.Tokenizer(a.Tokenizer, text);
-        var (module, model, kind, configJson) = LmModels.Create(a.Shape, tok.VocabSize, seed);
+        var (model, kind, configJson) = LmModels.Create(a.Shape, tok.VocabSize, seed);
         if (threads > 0) CpuBackend.Default.Threads = threads;
         using var backend = CliBackend.Create(a.Backend);
-        backend.Place(module);
+        backend.Place(model);
         var ids = tok.Encode(text);
         int split = (int)(ids.Length * (1 - valFraction));
         int block = model.ContextLength;
@@ -81,7 +81,7 @@ internal static class TrainLmCommand
         });
         trainer.Callbacks.Add(new CheckpointCallback(outDir, kind, configJson, snapshot));
         trainer.Callbacks.Add(new MetricsLog(outDir));
-        Console.WriteLine($"{input}: {ids.Length:N0} tokens (vocabulary {tok.VocabSize}); {kind} with {module.ParameterCount():N0} parameters; {steps} steps"
+        Console.WriteLine($"{input}: {ids.Length:N0} tokens (vocabulary {tok.VocabSize}); {kind} with {model.ParameterCount():N0} parameters; {steps} steps"
             + (backend.IsCpu ? "" : $" on {backend.Description}"));
         TrainerResult result = null!;
         AnsiConsole.Progress().AutoClear(false)
