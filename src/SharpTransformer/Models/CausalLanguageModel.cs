@@ -35,6 +35,13 @@ public abstract class CausalLanguageModel : Module
     public Tensor Forward(Tensor ids, IKvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null) =>
         Head(Hidden(ids, caches, positions, keyMask));
 
+    /// <summary>
+    /// The path Hugging Face transformers gives the submodule at <paramref name="path"/> of this model (our paths are theirs
+    /// without the backbone prefix: GPT-2 adds <c>transformer.</c>, Llama <c>model.</c> except for <c>lm_head</c>). Adapter
+    /// files in PEFT's layout name modules this way.
+    /// </summary>
+    public virtual string HuggingFaceModulePath(string path) => path;
+
     /// <summary>The backend the parameters live on (inputs built on the host are moved there), or null without parameters.</summary>
     public Backends.IBackend? Backend => Parameters().FirstOrDefault()?.Backend;
 }

@@ -71,6 +71,10 @@ public sealed class Gpt2 : CausalLanguageModel
     /// <summary>Tied head: hidden (.., C) → logits (.., V).</summary>
     public override Tensor Head(Tensor hidden) => Tensor.Linear(hidden, Wte.Weight);
 
+    /// <inheritdoc/>
+    /// <remarks><c>GPT2LMHeadModel</c> holds the backbone under <c>transformer.</c>.</remarks>
+    public override string HuggingFaceModulePath(string path) => "transformer." + path;
+
     /// <summary>The Hugging Face tensor names of this model (GPT2LMHeadModel without the <c>transformer.</c> prefix).</summary>
     public IReadOnlyList<IO.HuggingFace.HfBinding> HfBindings()
     {

@@ -56,6 +56,11 @@ public sealed class Llama : CausalLanguageModel
         LmHead is null ? Tensor.Linear(hidden, EmbedTokens.Weight) : LmHead.Forward(hidden);   // (.., C) → (.., V)
 
     /// <inheritdoc/>
+    /// <remarks><c>LlamaForCausalLM</c> holds the backbone under <c>model.</c>; <c>lm_head</c> sits at the root.</remarks>
+    public override string HuggingFaceModulePath(string path) =>
+        path == "lm_head" || path.StartsWith("lm_head.", StringComparison.Ordinal) ? path : "model." + path;
+
+    /// <inheritdoc/>
     public override Tensor Hidden(Tensor ids, IKvCache[]? caches = null, Tensor? positions = null, Tensor? keyMask = null)
     {
         if (ids.Rank != 2) throw new ArgumentException($"Llama.Forward: ids must be (batch, time), got {ids.ShapeString}.");
