@@ -121,19 +121,17 @@ public static partial class Lora
                     $"(paths such as '{candidates.FirstOrDefault(x => x.Module is ILinear).Name}'; linear modules: {Describe()}).", nameof(config));
             return found;
         }
-        var unmatched = new List<string>();
-        foreach (var t in config.TargetModules!)
+        var matched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var x in candidates)   // module order, as PEFT's named_modules walk
         {
-            bool matched = false;
-            foreach (var x in candidates)
-            {
-                string hf = HuggingFacePath(model, x.Name);
-                if (!(x.Name == t || x.Name.EndsWith("." + t, StringComparison.Ordinal) || hf == t || hf.EndsWith("." + t, StringComparison.Ordinal))) continue;
-                matched = true;
-                if (!found.Any(f => f.Item1 == x.Name)) found.Add(Linear(x, $"target '{t}'"));
-            }
-            if (!matched) unmatched.Add(t);
+            string hf = HuggingFacePath(model, x.Name);
+            var hits = config.TargetModules!.Where(t => x.Name == t || x.Name.EndsWith("." + t, StringComparison.Ordinal)
+                || hf == t || hf.EndsWith("." + t, StringComparison.Ordinal)).ToList();
+            if (hits.Count == 0) continue;
+            matched.UnionWith(hits);
+            found.Add(Linear(x, $"target '{hits[0]}'"));
         }
+        var unmatched = config.TargetModules!.Where(t => !matched.Contains(t)).ToList();
         if (unmatched.Count > 0)
             throw new ArgumentException($"Lora.Apply: target module(s) {string.Join(", ", unmatched.Select(u => $"'{u}'"))} match no module of " +
                 $"{model.GetType().Name} (a target matches a path equal to it or ending with '.' + it; linear modules: {Describe()}).", nameof(config));
