@@ -72,6 +72,9 @@ public static partial class Lora
         var layers = RequireLayers(model, "SetAdapter");
         if (!layers.Any(l => l.Layer.Adapters.Contains(adapterName)))
             throw new ArgumentException($"Lora.SetAdapter: no adapter '{adapterName}' (adapters: {string.Join(", ", Adapters(model))}).", nameof(adapterName));
+        if (layers.FirstOrDefault(l => l.Layer.IsMerged && l.Layer.ActiveAdapter != adapterName) is { Layer: not null } merged)
+            throw new InvalidOperationException($"Lora.SetAdapter: adapter '{merged.Layer.ActiveAdapter}' is merged into the base weights " +
+                $"('{merged.Path}'); call Lora.Unmerge before switching to '{adapterName}'.");
         foreach (var (_, l) in layers) l.Activate(adapterName);   // layers without it apply no adapter, as in PEFT
     }
 
