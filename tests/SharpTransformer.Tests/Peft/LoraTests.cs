@@ -134,6 +134,33 @@ public sealed class LoraTests : IDisposable
         Assert.Equal(16f / 2f, layer.Scaling("default"));
     }
 
+    [Theory]
+    [InlineData(SharpTransformer.IO.SafeTensorsDType.F16)]
+    [InlineData(SharpTransformer.IO.SafeTensorsDType.BF16)]
+    public void HalfPrecisionFactorsAreLoaded(SharpTransformer.IO.SafeTensorsDType dtype)
+    {
+        var m = Gpt();
+        Lora.Apply(m, LoraConfig.ForModules(4, 8f, "c_attn"));
+        Randomize(m, "default", 7);
+        var want = Logits(m);
+        Lora.Save(m, _dir);
+        string file = Path.Combine(_dir, Lora.WeightsFileName);
+        var writer = new SharpTransformer.IO.SafeTensorsWriter().Metadata("format", "pt");
+        using (var st = SharpTransformer.IO.SafeTensorsFile.Open(file))
+            foreach (var name in st.Names.Order(StringComparer.Ordinal)) writer.Add(name, st.ShapeOf(name), st.ReadFloats(name), dtype);
+        writer.Save(file);
+        using (var st = SharpTransformer.IO.SafeTensorsFile.Open(file)) Assert.All(st.Entries.Values, e => Assert.Equal(dtype, e.DType));
+
+        var fresh = Gpt();
+        Lora.Load(fresh, _dir);
+        // The factors are the saved ones rounded to 16 bits.
+        var a = ((LoraLinear)fresh.GetSubmodule("h.0.attn.c_attn")).LoraA["default"].ToArray();
+        var a0 = ((LoraLinear)m.GetSubmodule("h.0.attn.c_attn")).LoraA["default"].ToArray();
+        Near(a0, a, dtype == SharpTransformer.IO.SafeTensorsDType.F16 ? 3e-4 : 2e-3, "lora_A after the round trip");
+        Assert.NotEqual(a0, a);
+        Near(want, Logits(fresh), 5e-2, "logits with 16-bit factors");
+    }
+
     [Fact]
     public void TwoAdaptersAreSwitchedAtRunTime()
     {
