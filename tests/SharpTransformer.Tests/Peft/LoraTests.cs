@@ -303,6 +303,28 @@ public sealed class LoraTests : IDisposable
     }
 
     [Fact]
+    public void DropoutActsOnTheAdapterInputInTrainingOnly()
+    {
+        var g = new Generator(8);
+        var lin = new Linear(8, 6, bias: true, g);
+        var layer = new LoraLinear(lin);
+        layer.AddAdapter("default", new LoraConfig(R: 2, Alpha: 2f, Dropout: 0.5f, TargetModules: ["x"]), g);
+        layer.LoraB["default"].CopyFrom(Tensor.Rand([6, 2], g, -1f, 1f));
+        var x = Tensor.Rand([4, 8], g, -1f, 1f);
+        using var _ = GradMode.NoGrad();
+        var baseOut = lin.Forward(x).ToArray();
+        var a = layer.LoraA["default"];
+        var b = layer.LoraB["default"];
+        var want = lin.Forward(x).Add(x.MatMul(a.T).MatMul(b.T).Mul(1f)).ToArray();
+        layer.Eval();
+        Near(want, layer.Forward(x).ToArray(), 1e-5, "eval: base + x Aᵀ Bᵀ · scaling");
+        layer.Train();
+        var trained = layer.Forward(x).ToArray();
+        Assert.NotEqual(want, trained);
+        Assert.NotEqual(baseOut, trained);
+    }
+
+    [Fact]
     public void ATargetMatchingNothingIsNamed()
     {
         var e = Assert.Throws<ArgumentException>(() => Lora.Apply(Gpt(), LoraConfig.ForModules(4, 8f, "c_attn", "q_proj")));
