@@ -3,6 +3,7 @@ using System.Diagnostics;
 using SharpTransformer.Backends.Cpu;
 using SharpTransformer.Models.Gpt2;
 using SharpTransformer.Nn;
+using SharpTransformer.Peft;
 using SharpTransformer.Tensors;
 using SharpTransformer.Training;
 
@@ -22,27 +23,43 @@ internal static class BenchTrainStepCommand
         var stepsOption = CliOptions.Int("--steps", "timed steps", 10, min: 1);
         var threadsOption = CliOptions.Threads();
         var warmupOption = CliOptions.Int("--warmup", "untimed steps first", 2, min: 0);
+        var loraRankOption = CliOptions.Int("--lora-rank", "LoRA rank on --lora-targets with the base frozen (0 = full fine-tuning)", 0, min: 0);
+        var loraTargetsOption = new Option<string>("--lora-targets")
+        {
+            Description = "comma-separated module names LoRA wraps (PEFT suffix match), or all-linear",
+            DefaultValueFactory = _ => "c_attn",
+        };
         var backendOptions = new BenchBackendOptions();
         var command = new Command("train-step", "GPT-2 training step (forward, backward, AdamW) with random weights; prints ms/step last")
         {
-            modelOption, batchOption, seqOption, stepsOption, threadsOption, warmupOption,
+            modelOption, batchOption, seqOption, stepsOption, threadsOption, warmupOption, loraRankOption, loraTargetsOption,
         };
         backendOptions.AddTo(command);
         SharptCli.SetAction(command, (r, _) =>
         {
             using var backend = backendOptions.Create(r);
             return Run(r.GetValue(modelOption)!, r.GetValue(batchOption), r.GetValue(seqOption), r.GetValue(stepsOption), r.GetValue(threadsOption),
-                r.GetValue(warmupOption), backend);
+                r.GetValue(warmupOption), r.GetValue(loraRankOption), r.GetValue(loraTargetsOption)!, backend);
         });
         return command;
     }
 
-    private static int Run(string model, int batch, int seq, int steps, int threads, int warmup, CliBackend backend)
+    private static int Run(string model, int batch, int seq, int steps, int threads, int warmup, int loraRank, string loraTargets, CliBackend backend)
     {
         var config = ModelConfigs.Gpt2(model);
         if (threads > 0) CpuBackend.Default.Threads = threads;
         if (seq > config.ContextLength) throw new CliException($"--seq {seq} exceeds the context length {config.ContextLength}.");
         var net = new Gpt2(config);
+        if (loraRank > 0)
+        {
+            var names = loraTargets.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var lora = names is [LoraConfig.AllLinear]
+                ? new LoraConfig(R: loraRank, Alpha: 2f * loraRank, TargetRegex: LoraConfig.AllLinear)
+                : new LoraConfig(R: loraRank, Alpha: 2f * loraRank, TargetModules: names);
+            net.Freeze();
+            int wrapped = Lora.Apply(net, lora).Count;
+            Console.WriteLine($"LoRA rank {loraRank} on {wrapped} module(s) ({loraTargets}); base frozen");
+        }
         net.To(backend.Backend);
         var opt = new AdamW(net.Parameters(), new AdamWOptions(6e-4f, 0.9f, 0.95f, 1e-8f, 0.1f));
         var g = new Generator(1);
@@ -70,6 +87,9 @@ internal static class BenchTrainStepCommand
                 Console.WriteLine($"step {s - warmup}: {sw.Elapsed.TotalMilliseconds:F1} ms, loss {loss:F4}, {flops / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s");
             }
         }
+        long trainable = net.Parameters().Where(p => p.RequiresGrad).Sum(p => (long)p.Count);
+        long state = opt.Moments.Sum(m => (long)(m.M?.Count ?? 0) + (m.V?.Count ?? 0));
+        Console.WriteLine($"trainable parameters: {trainable:N0} of {net.ParameterCount():N0}; optimizer state: {state:N0} floats ({state * 4.0 / (1 << 20):F1} MiB)");
         double median = Median(times);
         Console.WriteLine($"median GFLOP/s: {flops / (median / 1000) / 1e9:F1}");
         Console.WriteLine($"ms/step: {median:F1}");
