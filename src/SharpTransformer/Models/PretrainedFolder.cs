@@ -13,7 +13,8 @@ namespace SharpTransformer.Models;
 internal sealed class PretrainedFolder
 {
     /// <summary>The model types the Auto classes build.</summary>
-    public static readonly string[] SupportedModelTypes = ["gpt2", "llama", "bert", "distilbert", "roberta", "xlm-roberta", "camembert"];
+    public static readonly string[] SupportedModelTypes = ["gpt2", "llama", "bert", "distilbert", "roberta", "xlm-roberta", "camembert",
+        "deepseek_v2", "deepseek_v3"];
 
     private PretrainedFolder(string directory, HfConfigJson config)
     {
@@ -99,8 +100,18 @@ internal sealed class PretrainedFolder
                     m.Eval();
                     return m;
                 }
+            case "deepseek_v2" or "deepseek_v3":
+                {
+                    string v = ModelType == "deepseek_v2" ? "V2" : "V3";
+                    Architecture(caller, [$"Deepseek{v}ForCausalLM", $"Deepseek{v}Model"], $"Deepseek{v}ForCausalLM");
+                    var m = new DeepSeek.DeepSeekV2(DeepSeek.DeepSeekV2Config.FromHuggingFace(Config));
+                    using var w = OpenWeights(caller);
+                    m.LoadHuggingFace(w, w.Path);
+                    m.Eval();
+                    return m;
+                }
             default:
-                throw new NotSupportedException($"{caller}: {ConfigPath} has model_type '{ModelType}', which is not a causal language model; supported: gpt2, llama.");
+                throw new NotSupportedException($"{caller}: {ConfigPath} has model_type '{ModelType}', which is not a causal language model; supported: gpt2, llama, deepseek_v2, deepseek_v3.");
         }
     }
 

@@ -10,7 +10,7 @@ namespace SharpTransformer.Tests.Fixtures;
 internal static class FixtureModels
 {
     /// <summary>The decoder families the fixture tests build.</summary>
-    public static readonly string[] DecoderTypes = ["gpt2", "llama"];
+    public static readonly string[] DecoderTypes = ["gpt2", "llama", "deepseek_v2", "deepseek_v3"];
 
     /// <summary>True when the fixture tests can build a model of this <c>model_type</c> (a decoder here or an encoder of <see cref="EncoderModels"/>).</summary>
     public static bool Supports(string modelType) => DecoderTypes.Contains(modelType) || EncoderModels.Supports(modelType);
@@ -34,6 +34,12 @@ internal static class FixtureModels
             case "llama":
                 {
                     var m = new Llama(LlamaConfig.FromHuggingFace(cfg));
+                    m.LoadHuggingFace(weights, weights.Path);
+                    return new(m, m.HfBindings(), TiedHead: m.LmHead is null, "model.embed_tokens.weight");
+                }
+            case "deepseek_v2" or "deepseek_v3":
+                {
+                    var m = new SharpTransformer.Models.DeepSeek.DeepSeekV2(SharpTransformer.Models.DeepSeek.DeepSeekV2Config.FromHuggingFace(cfg));
                     m.LoadHuggingFace(weights, weights.Path);
                     return new(m, m.HfBindings(), TiedHead: m.LmHead is null, "model.embed_tokens.weight");
                 }
