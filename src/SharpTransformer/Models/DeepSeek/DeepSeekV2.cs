@@ -1,5 +1,6 @@
 using SharpTransformer.IO.HuggingFace;
 using SharpTransformer.Nn;
+using SharpTransformer.Nn.MoE;
 using SharpTransformer.Tensors;
 
 namespace SharpTransformer.Models.DeepSeek;
@@ -10,7 +11,7 @@ namespace SharpTransformer.Models.DeepSeek;
 /// mixture of experts after them, final RMSNorm and a separate (or tied) head. Module paths equal Hugging Face's without the
 /// <c>model.</c> prefix. Its caches are <see cref="LatentKvCache"/>s: (kv_lora_rank + qk_rope_head_dim) × 4 bytes per token and layer.
 /// </summary>
-public sealed class DeepSeekV2 : CausalLanguageModel
+public sealed class DeepSeekV2 : CausalLanguageModel, IMixtureOfExpertsModel
 {
     /// <summary>Builds a randomly initialised model (N(0, 0.02) on matrices as Hugging Face's initializer_range).</summary>
     public DeepSeekV2(DeepSeekV2Config config, ulong seed = 1337)
@@ -20,7 +21,7 @@ public sealed class DeepSeekV2 : CausalLanguageModel
         var g = new Generator(seed);
         RegisterModule("embed_tokens", new Embedding(config.VocabSize, config.Hidden, g, 0.02f));
         RegisterModule("layers", new ModuleList<DeepSeekV2Block>(Enumerable.Range(0, config.Layers)
-            .Select(i => new DeepSeekV2Block(config, config.IsMoeLayer(i) ? DeepSeekV2Moe.Create(config, g)
+            .Select(i => new DeepSeekV2Block(config, config.IsMoeLayer(i) ? new SparseMoe(config.Moe, g)
                 : new FeedForward(config.Hidden, config.Intermediate, FeedForwardKind.SwiGlu, bias: false, generator: g), g))));
         RegisterModule("norm", new RmsNorm(config.Hidden, config.RmsNormEps));
         if (!config.TieEmbeddings) RegisterModule<ILinear>("lm_head", new Linear(config.Hidden, config.VocabSize, bias: false, g));
@@ -39,6 +40,15 @@ public sealed class DeepSeekV2 : CausalLanguageModel
     public RmsNorm Norm => Child<RmsNorm>("norm");
     /// <summary>Separate output head <c>lm_head</c>, or null when tied to <see cref="EmbedTokens"/>.</summary>
     public ILinear? LmHead => ChildOrNull<ILinear>("lm_head");
+
+    /// <summary>The mixture-of-experts feed-forwards (<see cref="SparseMoe"/>, DeepSeek routing) of the MoE layers, in order.</summary>
+    public IReadOnlyList<SparseMoe> MoeLayers => Layers.Items.Select(l => l.Mlp).OfType<SparseMoe>().ToList();
+
+    /// <summary>Weight of the load-balancing loss added in training (<see cref="DeepSeekV2Config.RouterAuxLossCoef"/>).</summary>
+    public float RouterAuxLossCoef => Config.RouterAuxLossCoef;
+
+    /// <summary>Weight of the router z-loss added in training (<see cref="DeepSeekV2Config.RouterZLossCoef"/>).</summary>
+    public float RouterZLossCoef => Config.RouterZLossCoef;
 
     /// <inheritdoc/>
     public override int VocabSize => Config.VocabSize;

@@ -1,4 +1,5 @@
 using SharpTransformer.Nn;
+using SharpTransformer.Nn.MoE;
 
 namespace SharpTransformer.Models.DeepSeek;
 
@@ -27,11 +28,17 @@ namespace SharpTransformer.Models.DeepSeek;
 /// <param name="AttentionBias">Biases on q_a_proj, kv_a_proj_with_mqa and o_proj (attention_bias).</param>
 /// <param name="TieEmbeddings">Output head shares the token embedding (tie_word_embeddings).</param>
 /// <param name="InterleavedRope">RoPE on adjacent pairs (V2; V3's rope_interleave), else on halves.</param>
+/// <param name="RouterAuxLossCoef">
+/// Weight of the load-balancing loss the trainer adds (read from aux_loss_alpha; computed as Switch's token-level loss of
+/// <see cref="MoeLosses"/>, not DeepSeek's per-sequence variant); 0 turns it off.
+/// </param>
+/// <param name="RouterZLossCoef">Weight of the router z-loss the trainer adds; 0 (default) turns it off.</param>
 public sealed record DeepSeekV2Config(int VocabSize = 102400, int Hidden = 2048, int Intermediate = 10944, int Layers = 27, int Heads = 16,
     int KvLoraRank = 512, int QkNopeHeadDim = 128, int QkRopeHeadDim = 64, int ValueHeadDim = 128, int? QLoraRank = null,
     int? RoutedExperts = 64, int ExpertsPerToken = 6, int SharedExperts = 2, int MoeIntermediate = 1408, int FirstDenseLayers = 1,
     int MoeLayerFrequency = 1, float RoutedScalingFactor = 1f, bool NormTopKProbability = false, int ContextLength = 4096,
-    float RopeTheta = 10000f, float RmsNormEps = 1e-6f, bool AttentionBias = false, bool TieEmbeddings = false, bool InterleavedRope = true)
+    float RopeTheta = 10000f, float RmsNormEps = 1e-6f, bool AttentionBias = false, bool TieEmbeddings = false, bool InterleavedRope = true,
+    float RouterAuxLossCoef = 0f, float RouterZLossCoef = 0f)
 {
     /// <summary>True when layer <paramref name="i"/> has a mixture of experts (as transformers decides it), false for a dense SwiGLU.</summary>
     public bool IsMoeLayer(int i) => RoutedExperts is > 0 && i >= FirstDenseLayers && MoeLayerFrequency > 0 && i % MoeLayerFrequency == 0;
@@ -39,6 +46,10 @@ public sealed record DeepSeekV2Config(int VocabSize = 102400, int Hidden = 2048,
     /// <summary>The options of every layer's <see cref="LatentAttention"/>.</summary>
     public LatentAttentionOptions Attention => new(Hidden, Heads, KvLoraRank, QkNopeHeadDim, QkRopeHeadDim, ValueHeadDim, QLoraRank,
         RopeTheta, AttentionBias, LatentNormEps: 1e-6f, Scale: null, InterleavedRope);
+
+    /// <summary>The options of every MoE layer's <see cref="SparseMoe"/> (DeepSeek naming and routing).</summary>
+    public MoeOptions Moe => MoeOptions.DeepSeek(Hidden, MoeIntermediate, RoutedExperts ?? 0, ExpertsPerToken, NormTopKProbability, RoutedScalingFactor,
+        SharedExperts);
 
     /// <summary>Cache bytes per token over all layers in fp32: (KvLoraRank + QkRopeHeadDim) × Layers × 4.</summary>
     public long CacheBytesPerToken => (long)(KvLoraRank + QkRopeHeadDim) * Layers * sizeof(float);
@@ -91,7 +102,8 @@ public sealed record DeepSeekV2Config(int VocabSize = 102400, int Hidden = 2048,
             RmsNormEps: c.Float(1e-6f, "rms_norm_eps"),
             AttentionBias: c.Bool(false, "attention_bias"),
             TieEmbeddings: c.Bool(false, "tie_word_embeddings"),
-            InterleavedRope: c.Bool(true, "rope_interleave"));
+            InterleavedRope: c.Bool(true, "rope_interleave"),
+            RouterAuxLossCoef: c.Float(0f, "aux_loss_alpha"));
     }
 
     /// <summary>A tiny model for tests: 2 layers (the first dense), 4 heads, 32 wide, latent 16, RoPE 8, 4 experts top-2, 1 shared.</summary>
