@@ -133,7 +133,7 @@ public sealed class DeepSeekV2 : CausalLanguageModel, IMixtureOfExpertsModel
         foreach (var name in source.Names)
         {
             if (name.EndsWith("self_attn.kv_a_layernorm.weight", StringComparison.Ordinal) && source.ShapeOf(name) is [var n] && n != dc)
-                throw new InvalidDataException($"Loading {fileName}: kv_lora_rank is {dc} in the config, but {name} is [{n}] (kv_lora_rank {n}).");
+                throw new InvalidDataException($"Loading {fileName}: kv_lora_rank is {dc} in the config, but {name} is {Layout.Format(source.ShapeOf(name))} (kv_lora_rank {n}).");
             if (name.EndsWith("self_attn.kv_a_proj_with_mqa.weight", StringComparison.Ordinal) && source.ShapeOf(name) is [var rows, _] && rows != dc + dr)
                 throw new InvalidDataException($"Loading {fileName}: kv_lora_rank is {dc} and qk_rope_head_dim {dr} in the config, but {name} is " +
                     $"{Layout.Format(source.ShapeOf(name))} (its rows are kv_lora_rank + qk_rope_head_dim = {dc + dr} for this config).");
