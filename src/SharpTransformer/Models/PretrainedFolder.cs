@@ -13,7 +13,7 @@ namespace SharpTransformer.Models;
 internal sealed class PretrainedFolder
 {
     /// <summary>The model types the Auto classes build.</summary>
-    public static readonly string[] SupportedModelTypes = ["gpt2", "llama", "mistral", "qwen2", "bert", "distilbert", "roberta", "xlm-roberta", "camembert",
+    public static readonly string[] SupportedModelTypes = ["gpt2", "llama", "mistral", "qwen2", "mixtral", "bert", "distilbert", "roberta", "xlm-roberta", "camembert",
         "deepseek_v2", "deepseek_v3"];
 
     private PretrainedFolder(string directory, HfConfigJson config)
@@ -110,8 +110,17 @@ internal sealed class PretrainedFolder
                     m.Eval();
                     return m;
                 }
+            case "mixtral":
+                {
+                    Architecture(caller, ["MixtralForCausalLM", "MixtralModel"], "MixtralForCausalLM");
+                    var m = new Mixtral.Mixtral(Mixtral.MixtralConfig.FromHuggingFace(Config));
+                    using var w = OpenWeights(caller);
+                    m.LoadHuggingFace(w, w.Path);
+                    m.Eval();
+                    return m;
+                }
             default:
-                throw new NotSupportedException($"{caller}: {ConfigPath} has model_type '{ModelType}', which is not a causal language model; supported: gpt2, llama, mistral, qwen2, deepseek_v2, deepseek_v3.");
+                throw new NotSupportedException($"{caller}: {ConfigPath} has model_type '{ModelType}', which is not a causal language model; supported: gpt2, llama, mistral, qwen2, mixtral, deepseek_v2, deepseek_v3.");
         }
     }
 
@@ -135,7 +144,7 @@ internal sealed class PretrainedFolder
     /// <summary>The family's prefix of Hugging Face class names: GPT2, Llama, Mistral, Qwen2, Bert, DistilBert, Roberta, XLMRoberta, Camembert.</summary>
     public string Family => ModelType switch
     {
-        "gpt2" => "GPT2", "llama" => "Llama", "mistral" => "Mistral", "qwen2" => "Qwen2", "distilbert" => "DistilBert", "roberta" => "Roberta", "xlm-roberta" => "XLMRoberta",
+        "gpt2" => "GPT2", "llama" => "Llama", "mistral" => "Mistral", "qwen2" => "Qwen2", "mixtral" => "Mixtral", "distilbert" => "DistilBert", "roberta" => "Roberta", "xlm-roberta" => "XLMRoberta",
         "camembert" => "Camembert", _ => "Bert",
     };
 }

@@ -137,7 +137,7 @@ public sealed class LatentAttention : Module
     {
         int b = x.Size(0), n = x.Size(1), t = x.Size(2), dr = x.Size(3);
         if (Options.InterleavedRope) x = x.Reshape(b, n, t, dr / 2, 2).Transpose(3, 4).Reshape(b, n, t, dr);
-        return Functional.Rope(x, positions, Options.RopeTheta);
+        return Functional.Rope(x, positions, Options.RopeTheta, Options.RopeScaling);
     }
 
     private static Tensor DefaultPositions(int t, int start, Tensor like)

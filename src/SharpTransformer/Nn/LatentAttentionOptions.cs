@@ -16,13 +16,15 @@ namespace SharpTransformer.Nn;
 /// RoPE on adjacent pairs (2i, 2i + 1) as DeepSeek-V2 (and V3's <c>rope_interleave</c>: true); false rotates the halves (i, i + Dr/2)
 /// as Llama.
 /// </param>
+/// <param name="RopeScaling">RoPE frequency scaling for a longer context (rope_scaling), or null. DeepSeek's YaRN also scales the
+/// scores: give that in <paramref name="Scale"/> (<see cref="Models.DeepSeek.DeepSeekV2Config"/> does).</param>
 /// <param name="AbsorbWhenCached">
 /// With a cache and no gradient, absorb <c>kv_b_proj</c> into the query and output (attention over the cached latents directly,
 /// no per-head keys or values); equal to the expanded path up to rounding.
 /// </param>
 public sealed record LatentAttentionOptions(int Dim, int Heads, int KvLoraRank, int QkNopeHeadDim, int QkRopeHeadDim, int ValueHeadDim,
     int? QLoraRank = null, float RopeTheta = 10000f, bool Bias = false, float LatentNormEps = 1e-6f, float? Scale = null,
-    bool InterleavedRope = true, bool AbsorbWhenCached = true)
+    bool InterleavedRope = true, bool AbsorbWhenCached = true, RopeScaling? RopeScaling = null)
 {
     /// <summary>Per-head query/key width: QkNopeHeadDim + QkRopeHeadDim.</summary>
     public int QkHeadDim => QkNopeHeadDim + QkRopeHeadDim;

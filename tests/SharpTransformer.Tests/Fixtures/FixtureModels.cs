@@ -3,6 +3,7 @@ using SharpTransformer.IO.HuggingFace;
 using SharpTransformer.Models.Bert;
 using SharpTransformer.Models.Gpt2;
 using SharpTransformer.Models.Llama;
+using SharpTransformer.Models.Mixtral;
 
 namespace SharpTransformer.Tests.Fixtures;
 
@@ -10,7 +11,7 @@ namespace SharpTransformer.Tests.Fixtures;
 internal static class FixtureModels
 {
     /// <summary>The decoder families the fixture tests build.</summary>
-    public static readonly string[] DecoderTypes = ["gpt2", "llama", "qwen2", "mistral", "deepseek_v2", "deepseek_v3"];
+    public static readonly string[] DecoderTypes = ["gpt2", "llama", "qwen2", "mistral", "mixtral", "deepseek_v2", "deepseek_v3"];
 
     /// <summary>True when the fixture tests can build a model of this <c>model_type</c> (a decoder here or an encoder of <see cref="EncoderModels"/>).</summary>
     public static bool Supports(string modelType) => DecoderTypes.Contains(modelType) || EncoderModels.Supports(modelType);
@@ -34,6 +35,12 @@ internal static class FixtureModels
             case "llama" or "qwen2" or "mistral":
                 {
                     var m = new Llama(LlamaConfig.FromHuggingFace(cfg));
+                    m.LoadHuggingFace(weights, weights.Path);
+                    return new(m, m.HfBindings(), TiedHead: m.LmHead is null, "model.embed_tokens.weight");
+                }
+            case "mixtral":
+                {
+                    var m = new Mixtral(MixtralConfig.FromHuggingFace(cfg));
                     m.LoadHuggingFace(weights, weights.Path);
                     return new(m, m.HfBindings(), TiedHead: m.LmHead is null, "model.embed_tokens.weight");
                 }

@@ -86,9 +86,9 @@ public sealed class DeepSeekV2Tests : IDisposable
     [Fact]
     public void UnsupportedSettingsAreNamed()
     {
-        var yarn = Assert.Throws<NotSupportedException>(() => AutoModelForCausalLM.FromPretrained(Variant("yarn", c =>
-            c["rope_scaling"] = new JsonObject { ["type"] = "yarn", ["factor"] = 40 })));
-        Assert.Contains("rope_scaling", yarn.Message);
+        var rope = Assert.Throws<NotSupportedException>(() => AutoModelForCausalLM.FromPretrained(Variant("rope", c =>
+            c["rope_scaling"] = new JsonObject { ["type"] = "stretch", ["factor"] = 4 })));
+        Assert.Contains("rope_scaling.rope_type 'stretch'", rope.Message);
         var v3 = Assert.Throws<NotSupportedException>(() => AutoModelForCausalLM.FromPretrained(Variant("noaux", c =>
         {
             c["model_type"] = "deepseek_v3";
@@ -101,6 +101,31 @@ public sealed class DeepSeekV2Tests : IDisposable
         var arch = Assert.Throws<NotSupportedException>(() => AutoModelForCausalLM.FromPretrained(Variant("arch", c =>
             c["architectures"] = new JsonArray("DeepseekV2ForSequenceClassification"))));
         Assert.Contains("DeepseekV2ForSequenceClassification", arch.Message);
+    }
+
+    [Fact]
+    public void YarnRopeScalingAlsoScalesTheScoresByMscaleAllDim()
+    {
+        // DeepSeek-V2's own rope_scaling: factor 40 over 4096 positions, mscale = mscale_all_dim = 0.707.
+        string dir = Variant("yarn", c =>
+        {
+            c["max_position_embeddings"] = 163840;
+            c["rope_scaling"] = new JsonObject
+            {
+                ["type"] = "yarn", ["factor"] = 40, ["original_max_position_embeddings"] = 4096, ["beta_fast"] = 32, ["beta_slow"] = 1,
+                ["mscale"] = 0.707, ["mscale_all_dim"] = 0.707,
+            };
+        });
+        var model = Assert.IsType<DeepSeekV2>(AutoModelForCausalLM.FromPretrained(dir));
+        var attn = model.Layers[0].Attention;
+        Assert.Equal(RopeType.Yarn, attn.Options.RopeScaling!.Type);
+        double mscale = 0.1 * 0.707 * Math.Log(40) + 1;
+        Assert.Equal(mscale * mscale / Math.Sqrt(24), attn.Scale, 1e-6);
+        // The scaled model computes something else than the unscaled one, and still decodes the same with and without its cache.
+        Assert.NotEqual(FixtureLogits(AutoModelForCausalLM.FromPretrained(Fixture)), FixtureLogits(model));
+        var gen = new TextGenerator(model);
+        var opts = new GenerationOptions(MaxNewTokens: 12, Greedy: true);
+        Assert.Equal(gen.Generate([77, 69, 78], opts with { UseCache = false }), gen.Generate([77, 69, 78], opts));
     }
 
     [Fact]

@@ -32,20 +32,40 @@ namespace SharpTransformer.Models.DeepSeek;
 /// Weight of the load-balancing loss the trainer adds (read from aux_loss_alpha; computed as Switch's token-level loss of
 /// <see cref="MoeLosses"/>, not DeepSeek's per-sequence variant); 0 turns it off.
 /// </param>
+/// <param name="RopeScaling">RoPE scaling (rope_scaling), or null. With YaRN and <c>mscale_all_dim</c> the scores are also scaled by
+/// mscale(factor, mscale_all_dim)², as transformers' DeepSeek-V2 does.</param>
 /// <param name="RouterZLossCoef">Weight of the router z-loss the trainer adds; 0 (default) turns it off.</param>
 public sealed record DeepSeekV2Config(int VocabSize = 102400, int Hidden = 2048, int Intermediate = 10944, int Layers = 27, int Heads = 16,
     int KvLoraRank = 512, int QkNopeHeadDim = 128, int QkRopeHeadDim = 64, int ValueHeadDim = 128, int? QLoraRank = null,
     int? RoutedExperts = 64, int ExpertsPerToken = 6, int SharedExperts = 2, int MoeIntermediate = 1408, int FirstDenseLayers = 1,
     int MoeLayerFrequency = 1, float RoutedScalingFactor = 1f, bool NormTopKProbability = false, int ContextLength = 4096,
     float RopeTheta = 10000f, float RmsNormEps = 1e-6f, bool AttentionBias = false, bool TieEmbeddings = false, bool InterleavedRope = true,
-    float RouterAuxLossCoef = 0f, float RouterZLossCoef = 0f)
+    float RouterAuxLossCoef = 0f, float RouterZLossCoef = 0f, RopeScaling? RopeScaling = null)
 {
     /// <summary>True when layer <paramref name="i"/> has a mixture of experts (as transformers decides it), false for a dense SwiGLU.</summary>
     public bool IsMoeLayer(int i) => RoutedExperts is > 0 && i >= FirstDenseLayers && MoeLayerFrequency > 0 && i % MoeLayerFrequency == 0;
 
     /// <summary>The options of every layer's <see cref="LatentAttention"/>.</summary>
     public LatentAttentionOptions Attention => new(Hidden, Heads, KvLoraRank, QkNopeHeadDim, QkRopeHeadDim, ValueHeadDim, QLoraRank,
-        RopeTheta, AttentionBias, LatentNormEps: 1e-6f, Scale: null, InterleavedRope);
+        RopeTheta, AttentionBias, LatentNormEps: 1e-6f, Scale: AttentionScale, InterleavedRope, RopeScaling: RopeScaling);
+
+    /// <summary>
+    /// The score scale: (qk_nope_head_dim + qk_rope_head_dim)^-0.5, times mscale(factor, mscale_all_dim)² under a YaRN
+    /// <see cref="RopeScaling"/> with <c>mscale_all_dim</c> set.
+    /// </summary>
+    public float AttentionScale
+    {
+        get
+        {
+            double s = 1.0 / Math.Sqrt(QkNopeHeadDim + QkRopeHeadDim);
+            if (RopeScaling is { Type: RopeType.Yarn, MscaleAllDim: { } all } r && all != 0)
+            {
+                double m = RotaryFrequencies.YarnMscale(r.Factor, all);
+                s *= m * m;
+            }
+            return (float)s;
+        }
+    }
 
     /// <summary>The options of every MoE layer's <see cref="SparseMoe"/> (DeepSeek naming and routing).</summary>
     public MoeOptions Moe => MoeOptions.DeepSeek(Hidden, MoeIntermediate, RoutedExperts ?? 0, ExpertsPerToken, NormTopKProbability, RoutedScalingFactor,
@@ -55,16 +75,14 @@ public sealed record DeepSeekV2Config(int VocabSize = 102400, int Hidden = 2048,
     public long CacheBytesPerToken => (long)(KvLoraRank + QkRopeHeadDim) * Layers * sizeof(float);
 
     /// <summary>
-    /// Reads a Hugging Face <c>config.json</c> of model_type <c>deepseek_v2</c> (or <c>deepseek_v3</c>, whose names agree). Settings
-    /// this implementation does not compute are errors naming the field and value: a <c>rope_scaling</c>, a <c>topk_method</c>
+    /// Reads a Hugging Face <c>config.json</c> of model_type <c>deepseek_v2</c> (or <c>deepseek_v3</c>, whose names agree), with its
+    /// <c>rope_scaling</c> (<see cref="RopeScaling.FromHuggingFace"/>: an unknown type is an error naming it). Settings this
+    /// implementation does not compute are errors naming the field and value: a <c>topk_method</c>
     /// other than greedy (V3's noaux_tc), a <c>scoring_func</c> other than softmax, an activation other than silu.
     /// </summary>
     public static DeepSeekV2Config FromHuggingFace(IO.HuggingFace.HfConfigJson c)
     {
         ArgumentNullException.ThrowIfNull(c);
-        string type = c.String("deepseek_v2", "model_type");
-        if (c.Has("rope_scaling"))
-            throw new NotSupportedException($"{c.FileName}: rope_scaling is set (DeepSeek's yarn scaling with its attention mscale); it is not supported for {type} yet.");
         string topk = c.String("greedy", "topk_method");
         if (topk != "greedy")
             throw new NotSupportedException($"{c.FileName}: topk_method '{topk}' is not supported (only 'greedy'; DeepSeek-V3's 'noaux_tc' and V2's 'group_limited_greedy' routing are not implemented).");
@@ -74,6 +92,7 @@ public sealed record DeepSeekV2Config(int VocabSize = 102400, int Hidden = 2048,
         string act = c.String("silu", "hidden_act");
         if (act != "silu") throw new NotSupportedException($"{c.FileName}: hidden_act '{act}' is not supported (only 'silu').");
         int hidden = c.Int(2048, "hidden_size");
+        int context = c.Int(2048, "max_position_embeddings");
         int? routed = c.Has("n_routed_experts") ? c.Int(null, "n_routed_experts") : null;
         int perToken = c.Int(6, "num_experts_per_tok");
         if (routed is int e && (perToken < 1 || perToken > e))
@@ -97,13 +116,14 @@ public sealed record DeepSeekV2Config(int VocabSize = 102400, int Hidden = 2048,
             MoeLayerFrequency: c.Int(1, "moe_layer_freq"),
             RoutedScalingFactor: c.Float(1f, "routed_scaling_factor"),
             NormTopKProbability: c.Bool(false, "norm_topk_prob"),
-            ContextLength: c.Int(2048, "max_position_embeddings"),
+            ContextLength: context,
             RopeTheta: c.Float(10000f, "rope_theta"),
             RmsNormEps: c.Float(1e-6f, "rms_norm_eps"),
             AttentionBias: c.Bool(false, "attention_bias"),
             TieEmbeddings: c.Bool(false, "tie_word_embeddings"),
             InterleavedRope: c.Bool(true, "rope_interleave"),
-            RouterAuxLossCoef: c.Float(0f, "aux_loss_alpha"));
+            RouterAuxLossCoef: c.Float(0f, "aux_loss_alpha"),
+            RopeScaling: RopeScaling.FromHuggingFace(c, context));
     }
 
     /// <summary>A tiny model for tests: 2 layers (the first dense), 4 heads, 32 wide, latent 16, RoPE 8, 4 experts top-2, 1 shared.</summary>
