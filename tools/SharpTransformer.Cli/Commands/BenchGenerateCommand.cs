@@ -20,25 +20,35 @@ internal static class BenchGenerateCommand
         var threadsOption = CliOptions.Threads();
         var promptOption = CliOptions.Int("--prompt", "prompt tokens", 8, min: 1);
         var backendOptions = new BenchBackendOptions();
+        var shapeOptions = new BenchShapeOptions();
         var command = new Command("generate", "KV-cached greedy decoding with random GPT-2 weights; prints tokens/s last")
         {
             modelOption, tokensOption, threadsOption, promptOption,
         };
         backendOptions.AddTo(command);
+        shapeOptions.AddTo(command);
         SharptCli.SetAction(command, (r, _) =>
         {
             using var backend = backendOptions.Create(r);
-            return Run(r.GetValue(modelOption)!, r.GetValue(tokensOption), r.GetValue(threadsOption), r.GetValue(promptOption), backend);
+            string model = r.GetValue(modelOption)!;
+            int prompt = r.GetValue(promptOption), tokens = r.GetValue(tokensOption);
+            return Run(model, tokens, r.GetValue(threadsOption), prompt, backend,
+                BenchModels.Handles(model) ? shapeOptions.Read(r, model, prompt + tokens) : null);
         });
         return command;
     }
 
-    private static int Run(string model, int tokens, int threads, int prompt, CliBackend backend)
+    private static int Run(string model, int tokens, int threads, int prompt, CliBackend backend, (LmShape Shape, int Vocab)? shape = null)
     {
-        var config = ModelConfigs.Gpt2(model);
         if (threads > 0) CpuBackend.Default.Threads = threads;
-        if (prompt + tokens > config.ContextLength) throw new CliException($"--prompt + --tokens exceeds the context length {config.ContextLength}.");
-        var net = new Gpt2(config);
+        Models.CausalLanguageModel net;
+        if (shape is { } s) net = BenchModels.Create(model, s.Shape, s.Vocab).Model;   // llama / mixtral: context = prompt + tokens
+        else
+        {
+            var config = ModelConfigs.Gpt2(model);
+            if (prompt + tokens > config.ContextLength) throw new CliException($"--prompt + --tokens exceeds the context length {config.ContextLength}.");
+            net = new Gpt2(config);
+        }
         net.To(backend.Backend);
         net.Eval();
         long weightBytes = net.ParameterCount() * 4;
