@@ -14,7 +14,7 @@ namespace SharpTransformer.Models;
 public sealed record LanguageModelCheckpoint(CausalLanguageModel Model, Tokenizer Tokenizer, string Path)
 {
     /// <summary>The model kinds read here.</summary>
-    public static readonly string[] Kinds = ["gpt2", "llama", "mixtral"];
+    public static readonly string[] Kinds = ["gpt2", "llama", "mixtral", "deepseek"];
 
     /// <summary>
     /// Reads <paramref name="path"/>: a checkpoint file, or a <c>train-lm --out</c> folder (its <c>best.safetensors</c>, else
@@ -34,6 +34,8 @@ public sealed record LanguageModelCheckpoint(CausalLanguageModel Model, Tokenize
                 ?? throw new InvalidDataException($"{file}: empty Llama configuration.")),
             "mixtral" => new Mixtral.Mixtral(JsonSerializer.Deserialize<Mixtral.MixtralConfig>(ck.ConfigJson)
                 ?? throw new InvalidDataException($"{file}: empty Mixtral configuration.")),
+            "deepseek" => new DeepSeek.DeepSeekV2(JsonSerializer.Deserialize<DeepSeek.DeepSeekV2Config>(ck.ConfigJson)
+                ?? throw new InvalidDataException($"{file}: empty DeepSeek-V2 configuration.")),
             var k => throw new InvalidDataException($"{file}: holds a '{k}' model, not a language model ({string.Join(", ", Kinds)})."),
         };
         ck.RestoreModel(model);

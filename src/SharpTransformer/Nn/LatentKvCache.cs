@@ -39,6 +39,9 @@ public sealed class LatentKvCache : IKvCache
     /// <summary>Bytes one position of one batch row takes: (Dc + Dr) × 4.</summary>
     public int BytesPerToken => (LatentDim + RopeDim) * sizeof(float);
 
+    /// <summary>Bytes of the buffer held (allocated for the whole capacity at the first append; 0 before).</summary>
+    public long Bytes => 4L * (_buffer?.Count ?? 0);
+
     /// <inheritdoc/>
     public int Length { get; private set; }
 

@@ -29,32 +29,51 @@ internal static class BenchGenerateCommand
         var ropeFactorOption = CliOptions.Float("--rope-factor", "factor of --rope-scaling", 4f, 1f, 1e6f);
         var windowOption = CliOptions.OptionalInt("--sliding-window", "sliding-window attention (mistral, qwen2)", min: 1);
         var memoryOption = CliOptions.Int("--memory-every", "print memory every this many tokens (0 = --tokens / 8)", 0, min: 0);
+        var versusOption = CliOptions.Choice("--versus", "decode alternately against a Llama (GQA) of the same parameter count; prints both medians and the ratio", null, "llama");
+        var roundsOption = CliOptions.Int("--rounds", "alternated rounds with --versus", 5, min: 1);
         var backendOptions = new BenchBackendOptions();
+        var shapeOptions = new BenchShapeOptions();
         var command = new Command("generate", "KV-cached greedy decoding with random GPT-2 weights; prints tokens/s last")
         {
             modelOption, tokensOption, threadsOption, promptOption, archOption, ropeOption, ropeFactorOption, windowOption, memoryOption,
+            versusOption, roundsOption,
         };
         backendOptions.AddTo(command);
+        shapeOptions.AddTo(command);
         SharptCli.SetAction(command, (r, _) =>
         {
             using var backend = backendOptions.Create(r);
             int tokens = r.GetValue(tokensOption), prompt = r.GetValue(promptOption);
-            string arch = r.GetValue(archOption)!;
+            string arch = r.GetValue(archOption)!, model = r.GetValue(modelOption)!;
             CausalLanguageModel net;
-            if (arch == "gpt2")
+            string label = model;
+            (LmShape Shape, int Vocab)? benchShape = null;
+            if (arch != "gpt2")
             {
-                var config = ModelConfigs.Gpt2(r.GetValue(modelOption)!);
-                if (prompt + tokens > config.ContextLength) throw new CliException($"--prompt + --tokens exceeds the context length {config.ContextLength}.");
-                net = new Gpt2(config);
+                var shape = new LmShape(arch, Layers: 4, Heads: 8, Embedding: 256, Block: prompt + tokens, Dropout: 0f, KvHeads: 2, Hidden: 704,
+                    SlidingWindow: r.GetValue(windowOption), RopeScaling: r.GetValue(ropeOption), RopeFactor: r.GetValue(ropeFactorOption));
+                net = LmModels.Create(shape, 4096, 1337).Model;
+                label = $"{arch} (rope-scaling {r.GetValue(ropeOption)})";
+            }
+            else if (BenchModels.Handles(model))
+            {
+                benchShape = shapeOptions.Read(r, model, prompt + tokens);                 // llama / mixtral / deepseek: context = prompt + tokens
+                net = BenchModels.Create(model, benchShape.Value.Shape, benchShape.Value.Vocab).Model;
             }
             else
             {
-                var shape = new LmShape(arch, Layers: 4, Heads: 8, Embedding: 256, Block: prompt + tokens, Dropout: 0f, KvHeads: 2, Hidden: 704,
-                    r.GetValue(windowOption), r.GetValue(ropeOption), r.GetValue(ropeFactorOption));
-                net = LmModels.Create(shape, 4096, 1337).Model;
+                var config = ModelConfigs.Gpt2(model);
+                if (prompt + tokens > config.ContextLength) throw new CliException($"--prompt + --tokens exceeds the context length {config.ContextLength}.");
+                net = new Gpt2(config);
+            }
+            if (r.GetValue(versusOption) is { } versus)
+            {
+                if (benchShape is not { } bs) throw new CliException("--versus needs --model llama, mixtral or deepseek (shaped by --layers, --embd ...).");
+                return BenchDecodeComparison.Run(net, label, BenchModels.MatchedLlama(net, bs.Shape, bs.Vocab), "llama (GQA, same parameters)",
+                    r.GetValue(roundsOption), tokens, prompt, r.GetValue(threadsOption), backend);
             }
             int every = r.GetValue(memoryOption);
-            return Run(net, arch == "gpt2" ? r.GetValue(modelOption)! : $"{arch} (rope-scaling {r.GetValue(ropeOption)})", tokens, r.GetValue(threadsOption), prompt,
+            return Run(net, label, tokens, r.GetValue(threadsOption), prompt,
                 arch == "gpt2" && every == 0 ? int.MaxValue : every == 0 ? Math.Max(1, tokens / 8) : every, backend);
         });
         return command;
@@ -86,6 +105,8 @@ internal static class BenchGenerateCommand
         }
         double median = BenchTrainStepCommand.Median(times);
         double total = times.Sum();
+        Console.WriteLine($"cache bytes per token (all layers, measured): {BenchDecodeComparison.CacheBytesPerToken(caches)}" +
+            (net is Models.DeepSeek.DeepSeekV2 ds ? $"; (kv_lora_rank + qk_rope_head_dim) × layers × 4 = {ds.Config.CacheBytesPerToken}" : ""));
         Console.WriteLine($"median {median * 1000:F2} ms/token; mean {total / tokens * 1000:F2} ms/token; weight traffic {weightBytes / median / 1e9:F1} GB/s");
         Console.WriteLine($"tokens/s: {tokens / total:F2}");
         return 0;
@@ -102,7 +123,7 @@ internal static class BenchGenerateCommand
                 var (k, v) = c.Stored();
                 used += 4L * (k.Count + v.Count);
             }
-            held += c switch { KvCache kv => kv.Bytes, SlidingWindowKvCache sw => sw.Bytes, _ => 0 };
+            held += c switch { KvCache kv => kv.Bytes, SlidingWindowKvCache sw => sw.Bytes, LatentKvCache lc => lc.Bytes, _ => 0 };
         }
         var recent = times.Skip(Math.Max(0, times.Count - 64)).ToList();
         using var p = Process.GetCurrentProcess();

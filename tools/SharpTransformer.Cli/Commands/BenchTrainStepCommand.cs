@@ -30,26 +30,45 @@ internal static class BenchTrainStepCommand
             DefaultValueFactory = _ => "c_attn",
         };
         var backendOptions = new BenchBackendOptions();
+        var shapeOptions = new BenchShapeOptions();
         var command = new Command("train-step", "GPT-2 training step (forward, backward, AdamW) with random weights; prints ms/step last")
         {
             modelOption, batchOption, seqOption, stepsOption, threadsOption, warmupOption, loraRankOption, loraTargetsOption,
         };
         backendOptions.AddTo(command);
+        shapeOptions.AddTo(command);
         SharptCli.SetAction(command, (r, _) =>
         {
             using var backend = backendOptions.Create(r);
-            return Run(r.GetValue(modelOption)!, r.GetValue(batchOption), r.GetValue(seqOption), r.GetValue(stepsOption), r.GetValue(threadsOption),
-                r.GetValue(warmupOption), r.GetValue(loraRankOption), r.GetValue(loraTargetsOption)!, backend);
+            string model = r.GetValue(modelOption)!;
+            return Run(model, r.GetValue(batchOption), r.GetValue(seqOption), r.GetValue(stepsOption), r.GetValue(threadsOption),
+                r.GetValue(warmupOption), r.GetValue(loraRankOption), r.GetValue(loraTargetsOption)!, backend,
+                BenchModels.Handles(model) ? shapeOptions.Read(r, model, r.GetValue(seqOption)) : null);
         });
         return command;
     }
 
-    private static int Run(string model, int batch, int seq, int steps, int threads, int warmup, int loraRank, string loraTargets, CliBackend backend)
+    private static int Run(string model, int batch, int seq, int steps, int threads, int warmup, int loraRank, string loraTargets, CliBackend backend,
+        (LmShape Shape, int Vocab)? shape = null)
     {
-        var config = ModelConfigs.Gpt2(model);
         if (threads > 0) CpuBackend.Default.Threads = threads;
-        if (seq > config.ContextLength) throw new CliException($"--seq {seq} exceeds the context length {config.ContextLength}.");
-        var net = new Gpt2(config);
+        double flops;
+        Models.CausalLanguageModel net;
+        if (shape is { } sh)
+        {
+            // llama / mixtral: 6 × active non-embedding parameters per token (+ the tied head) plus attention.
+            var (lm, active, layers, width) = BenchModels.Create(model, sh.Shape, sh.Vocab);
+            net = lm;
+            flops = 6.0 * (active + (long)sh.Vocab * width) * batch * seq + 12.0 * layers * batch * (double)seq * seq * width;
+            Console.WriteLine($"{model}: {active:N0} active non-embedding parameters per token");
+        }
+        else
+        {
+            var config = ModelConfigs.Gpt2(model);
+            if (seq > config.ContextLength) throw new CliException($"--seq {seq} exceeds the context length {config.ContextLength}.");
+            net = new Gpt2(config);
+            flops = TrainingFlops(config, net.ParameterCount(), batch, seq);
+        }
         if (loraRank > 0)
         {
             var names = loraTargets.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -63,9 +82,8 @@ internal static class BenchTrainStepCommand
         net.To(backend.Backend);
         var opt = new AdamW(net.Parameters(), new AdamWOptions(6e-4f, 0.9f, 0.95f, 1e-8f, 0.1f));
         var g = new Generator(1);
-        var ids = Tensor.FromArray(Enumerable.Range(0, batch * seq).Select(_ => g.NextInt(config.VocabSize)).ToArray(), batch, seq).To(backend.Backend);
-        var targets = Tensor.FromArray(Enumerable.Range(0, batch * seq).Select(_ => g.NextInt(config.VocabSize)).ToArray(), batch, seq).To(backend.Backend);
-        double flops = TrainingFlops(config, net.ParameterCount(), batch, seq);
+        var ids = Tensor.FromArray(Enumerable.Range(0, batch * seq).Select(_ => g.NextInt(net.VocabSize)).ToArray(), batch, seq).To(backend.Backend);
+        var targets = Tensor.FromArray(Enumerable.Range(0, batch * seq).Select(_ => g.NextInt(net.VocabSize)).ToArray(), batch, seq).To(backend.Backend);
         Console.WriteLine($"{model}: {net.ParameterCount():N0} parameters, batch {batch}, seq {seq}, {backend.Description}, {flops / 1e9:F1} GFLOP/step");
         var times = new List<double>();
         for (int s = 0; s < warmup + steps; s++)
@@ -75,6 +93,7 @@ internal static class BenchTrainStepCommand
             using (var scope = TensorScope.Begin())
             {
                 var l = Functional.CrossEntropy(net.Forward(ids), targets);
+                if (net is Nn.MoE.IMixtureOfExpertsModel moe && Nn.MoE.MoeLosses.Auxiliary(moe) is { } aux) l = l.Add(aux);   // as LanguageModelTrainer
                 opt.ZeroGrad();
                 l.Backward();
                 opt.Step();
@@ -118,7 +137,7 @@ internal static class ModelConfigs
     public static readonly string[] Names = ["gpt2", "gpt2-124m", "gpt2-medium", "gpt2-large", "gpt2-xl", "gpt2-tiny"];
 
     /// <summary><c>--model</c>: one of <see cref="Names"/> (default gpt2, the 124M model).</summary>
-    public static System.CommandLine.Option<string> Option() => CliOptions.Choice("--model", "GPT-2 size (random weights)", "gpt2", Names);
+    public static System.CommandLine.Option<string> Option() => CliOptions.Choice("--model", "GPT-2 size, or llama/mixtral/deepseek shaped by --layers, --embd, --hidden, --experts, --kv-lora-rank ... (random weights)", "gpt2", [.. Names, .. BenchModels.Names]);
 
     public static Gpt2Config Gpt2(string name) => name switch
     {
