@@ -11,7 +11,7 @@ namespace SharpTransformer.Cli.Commands;
 /// <summary>
 /// <c>sharpt bench generate --versus llama</c>: single-stream cached greedy decoding of two models alternated round by round
 /// (A, B, A, B ...), so that both see the same machine load; prints each model's parameters, cache bytes per token (measured
-/// from what the caches store) and median ms/token, and the speed ratio of the first to the second last.
+/// from what the caches store) and median ms/token, and the speed ratio of the first to the second last (<c>decoding speed ratio: x</c>).
 /// </summary>
 internal static class BenchDecodeComparison
 {
@@ -37,7 +37,8 @@ internal static class BenchDecodeComparison
         }
         double medA = BenchTrainStepCommand.Median(ma), medB = BenchTrainStepCommand.Median(mb);
         Console.WriteLine($"median {labelA} {medA * 1000:F3} ms/token, {labelB} {medB * 1000:F3} ms/token");
-        Console.WriteLine($"decoding speed {labelA} / {labelB}: {medB / medA:F3}");
+        Console.WriteLine($"decoding speed ratio ({labelA} tokens/s over {labelB} tokens/s, from the medians):");
+        Console.WriteLine($"decoding speed ratio: {medB / medA:F3}");
         return 0;
     }
 
