@@ -13,8 +13,8 @@ namespace SharpTransformer.Models;
 internal sealed class PretrainedFolder
 {
     /// <summary>The model types the Auto classes build.</summary>
-    public static readonly string[] SupportedModelTypes = ["gpt2", "llama", "mistral", "qwen2", "mixtral", "bert", "distilbert", "roberta", "xlm-roberta", "camembert",
-        "deepseek_v2", "deepseek_v3"];
+    public static readonly string[] SupportedModelTypes = ["gpt2", "llama", "bert", "distilbert", "roberta", "xlm-roberta", "camembert", "mistral", "qwen2",
+        "mixtral", "deepseek_v2", "deepseek_v3"];
 
     private PretrainedFolder(string directory, HfConfigJson config)
     {
