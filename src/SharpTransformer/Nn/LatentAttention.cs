@@ -116,7 +116,15 @@ public sealed class LatentAttention : Module
             var latent = cache is LatentKvCache lc ? lc.StoredLatent() : Tensor.Concat([cAll, kRopeAll], 3);   // (B, 1, Tk, Dc + Dr)
             // One key/value head for every query head: keys are the joint rows [c | k_r], values the same rows (the k_r part of the
             // result is dropped), so the cache buffer is read in place.
-            var att = Functional.ScaledDotProductAttention(qAbs, latent, latent, causal: true, keyMask, scale: Scale);   // (B, H, T, Dc + Dr)
+            Tensor att;                                                               // (B, H, T, Dc + Dr)
+            if (t == 1)
+            {
+                // One new position sees every cached key, so the heads can be the query rows of one multi-query head: the kernel
+                // then multiplies an H-row tile by each key tile instead of H single rows.
+                att = Functional.ScaledDotProductAttention(qAbs.Reshape(b, 1, h, dc + dr), latent, latent, causal: false, keyMask, scale: Scale)
+                    .Reshape(b, h, 1, dc + dr);
+            }
+            else att = Functional.ScaledDotProductAttention(qAbs, latent, latent, causal: true, keyMask, scale: Scale);
             y = att.Narrow(3, 0, dc).MatMul(w.Narrow(1, dn, dv).Transpose(1, 2));    // (B, H, T, Dc) @ (H, Dc, Dv) → (B, H, T, Dv)
         }
         else
