@@ -13,7 +13,7 @@ namespace SharpTransformer.Models;
 internal sealed class PretrainedFolder
 {
     /// <summary>The model types the Auto classes build.</summary>
-    public static readonly string[] SupportedModelTypes = ["gpt2", "llama", "mixtral", "bert", "distilbert", "roberta", "xlm-roberta", "camembert"];
+    public static readonly string[] SupportedModelTypes = ["gpt2", "llama", "bert", "distilbert", "roberta", "xlm-roberta", "camembert", "mixtral"];
 
     private PretrainedFolder(string directory, HfConfigJson config)
     {
