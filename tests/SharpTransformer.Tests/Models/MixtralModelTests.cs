@@ -87,4 +87,27 @@ public class MixtralModelTests
         Assert.Equal(0.5f * lb + 0.1f * z, MoeLosses.Auxiliary(m)!.Item(), 5);
         Assert.Null(MoeLosses.Auxiliary(new Mixtral(MixtralConfig.Tiny with { RouterAuxLossCoef = 0f })));
     }
+
+    [Fact]
+    public void LanguageModelTrainerAddsTheAuxiliaryLossAndCountsTokensPerExpert()
+    {
+        float StepLoss(float coef, out long[][] counts)
+        {
+            var m = new Mixtral(MixtralConfig.Tiny with { RouterAuxLossCoef = coef });
+            var data = new SharpTransformer.Data.TokenWindowDataset(Enumerable.Range(0, 200).Select(i => i * 13 % 64).ToArray(), 8);
+            var trainer = new SharpTransformer.Training.LanguageModelTrainer(m,
+                new SharpTransformer.Training.TrainerOptions { MaxSteps = 1, BatchSize = 2, LearningRate = 1e-9f, Seed = 5 });
+            var load = new SharpTransformer.Training.ExpertLoadCallback(m);
+            trainer.Callbacks.Add(load);
+            float loss = trainer.Train(data).FinalLoss;
+            counts = load.Last!;
+            return loss;
+        }
+        float plain = StepLoss(0f, out var counts);
+        float weighted = StepLoss(100f, out _);
+        // The same weights and batch; the load-balancing loss is at least about k = 2, so 100 times it shows.
+        Assert.True(weighted - plain > 150f, $"loss with coefficient 100: {weighted}, without: {plain}");
+        Assert.Equal(2, counts.Length);
+        foreach (var layer in counts) Assert.Equal(2 * 8 * 2, layer.Sum());   // 2 windows of 8 tokens, 2 experts each
+    }
 }

@@ -86,8 +86,12 @@ internal static class BenchTrainStepCommand
         var targets = Tensor.FromArray(Enumerable.Range(0, batch * seq).Select(_ => g.NextInt(net.VocabSize)).ToArray(), batch, seq).To(backend.Backend);
         Console.WriteLine($"{model}: {net.ParameterCount():N0} parameters, batch {batch}, seq {seq}, {backend.Description}, {flops / 1e9:F1} GFLOP/step");
         var times = new List<double>();
+        var cpuTimes = new List<double>();       // process CPU time per step: less sensitive than wall time to other load on the machine
+        var process = Process.GetCurrentProcess();
         for (int s = 0; s < warmup + steps; s++)
         {
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             float loss;
             using (var scope = TensorScope.Begin())
@@ -100,9 +104,11 @@ internal static class BenchTrainStepCommand
                 loss = l.Item();                // a host read: waits for the step's kernels on a device
             }
             sw.Stop();
+            process.Refresh();
             if (s >= warmup)
             {
                 times.Add(sw.Elapsed.TotalMilliseconds);
+                cpuTimes.Add((process.TotalProcessorTime - cpu0).TotalMilliseconds);
                 Console.WriteLine($"step {s - warmup}: {sw.Elapsed.TotalMilliseconds:F1} ms, loss {loss:F4}, {flops / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s");
             }
         }
@@ -111,6 +117,7 @@ internal static class BenchTrainStepCommand
         Console.WriteLine($"trainable parameters: {trainable:N0} of {net.ParameterCount():N0}; optimizer state: {state:N0} floats ({state * 4.0 / (1 << 20):F1} MiB)");
         double median = Median(times);
         Console.WriteLine($"median GFLOP/s: {flops / (median / 1000) / 1e9:F1}");
+        Console.WriteLine($"cpu ms/step: {Median(cpuTimes):F1}");
         Console.WriteLine($"ms/step: {median:F1}");
         return 0;
     }

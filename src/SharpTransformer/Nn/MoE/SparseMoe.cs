@@ -38,7 +38,10 @@ public sealed class SparseMoe : Module, ILayer
     /// <summary>The shared experts <c>shared_experts</c>, or null.</summary>
     public SwiGluExpert? SharedExperts => ChildOrNull<SwiGluExpert>("shared_experts");
 
-    /// <summary>The routing of the last forward (null before the first).</summary>
+    /// <summary>
+    /// The routing of the last forward (null before the first). Its tensors belong to that forward: inside a
+    /// <see cref="TensorScope"/> they are valid until the scope ends.
+    /// </summary>
     public MoeRouting? LastRouting { get; private set; }
 
     /// <summary>Tokens routed to each expert by the forwards in training mode since the last <see cref="ResetTokenCounts"/>.</summary>

@@ -88,6 +88,9 @@ public class SparseMoeTests
         var w = GradCheck.Param(rng, [3, 2]);
         int[] slots = [4, 0, 2, 5, 1, 3];
         GradCheck.Check(xs => MoeCombine.Apply(xs[0], xs[1], slots), [rows, w], what: "moe_combine");
+        // Repeated slots accumulate; a row no slot names gets a zero gradient.
+        int[] repeated = [4, 0, 4, 5, 1, 4];
+        GradCheck.Check(xs => MoeCombine.Apply(xs[0], xs[1], repeated), [rows, w], what: "moe_combine, repeated slots");
     }
 
     [Theory]
