@@ -83,6 +83,35 @@ public sealed class Seq2SeqModelTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Families))]
+    public void CrossAttentionKeysAndValuesAreProjectedOnceFromTheEncoderOutput(string family)
+    {
+        var model = Build(family);
+        model.Eval();
+        using var _ = GradMode.NoGrad();
+        var (ids, mask) = Source();
+        var enc = model.Encode(ids, mask);
+        var caches = model.CreateCaches(8);
+        var first = Tensor.FromArray([model.DecoderStartTokenId, model.DecoderStartTokenId], 2, 1);
+        var second = Tensor.FromArray([12, 13], 2, 1);
+        model.Decode(first, enc, mask, caches);
+        var reference = model.CreateCaches(8);
+        model.Decode(first, enc, mask, reference);
+        var expected = model.Decode(second, enc, mask, reference).ToArray();
+        // Changing the cross-attention key/value weights after the first step changes nothing for the cached decoder...
+        var crossKv = model.NamedParameters().Where(p => p.Name.Contains("EncDecAttention.k_proj", StringComparison.Ordinal)
+            || p.Name.Contains("EncDecAttention.v_proj", StringComparison.Ordinal) || p.Name.Contains("encoder_attn.k_proj", StringComparison.Ordinal)
+            || p.Name.Contains("encoder_attn.v_proj", StringComparison.Ordinal)).Select(p => p.Parameter).ToList();
+        Assert.NotEmpty(crossKv);
+        foreach (var p in crossKv) p.CopyFrom(Tensor.Zeros(p.Shape.ToArray()));
+        Assert.Equal(expected, model.Decode(second, enc, mask, caches).ToArray());
+        // ...while a fresh cache projects the changed weights.
+        var recomputed = model.CreateCaches(8);
+        model.Decode(first, enc, mask, recomputed);
+        Assert.NotEqual(expected, model.Decode(second, enc, mask, recomputed).ToArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(Families))]
     public void SavedAndReloadedGivesTheSameLogits(string family)
     {
         var model = Build(family);
