@@ -163,6 +163,15 @@ public sealed class Seq2SeqModelTests(ITestOutputHelper output)
         FixtureChecks.Run(FixtureDir(name), log: output.WriteLine);
     }
 
+    /// <summary>
+    /// T5 v1.1's variant (gated tanh-GELU feed-forward, untied head without the rescale, d_kv · heads ≠ d_model, a padded source)
+    /// against a float64 PyTorch reference written from the paper (testdata/make_t5_v11_tiny.py): encoder output, logits, loss,
+    /// every gradient and greedy tokens.
+    /// </summary>
+    [Fact]
+    public void T5V11GatedGeluUntiedMatchesThePyTorchReference() =>
+        FixtureChecks.Run(Path.Combine(TestPaths.Root, "tests", "SharpTransformer.Tests", "Fixtures", "testdata", "t5-v11-tiny"), log: output.WriteLine);
+
     [Theory]
     [InlineData("t5-tiny", "relative_attention_max_distance", "20")]       // other buckets beyond distance 8
     [InlineData("t5-tiny", "layer_norm_epsilon", "0.1")]
