@@ -49,9 +49,7 @@ internal static class BenchGenerateCommand
             }
             else
             {
-                var shape = new LmShape(arch, Layers: 4, Heads: 8, Embedding: 256, Block: prompt + tokens, Dropout: 0f, KvHeads: 2, Hidden: 704,
-                    r.GetValue(windowOption), r.GetValue(ropeOption), r.GetValue(ropeFactorOption));
-                net = LmModels.Create(shape, 4096, 1337).Model;
+                net = ModelConfigs.SmallLlama(arch, prompt + tokens, 4096, r.GetValue(windowOption), r.GetValue(ropeOption), r.GetValue(ropeFactorOption));
             }
             int every = r.GetValue(memoryOption);
             return Run(net, arch == "gpt2" ? r.GetValue(modelOption)! : $"{arch} (rope-scaling {r.GetValue(ropeOption)})", tokens, r.GetValue(threadsOption), prompt,
