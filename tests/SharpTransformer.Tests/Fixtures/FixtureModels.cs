@@ -10,7 +10,7 @@ namespace SharpTransformer.Tests.Fixtures;
 internal static class FixtureModels
 {
     /// <summary>The decoder families the fixture tests build.</summary>
-    public static readonly string[] DecoderTypes = ["gpt2", "llama"];
+    public static readonly string[] DecoderTypes = ["gpt2", "llama", "qwen2", "mistral"];
 
     /// <summary>True when the fixture tests can build a model of this <c>model_type</c> (a decoder here, an encoder of <see cref="EncoderModels"/> or an encoder-decoder).</summary>
     public static bool Supports(string modelType) =>
@@ -32,7 +32,7 @@ internal static class FixtureModels
                     m.LoadHuggingFace(weights, weights.Path);
                     return new(m, m.HfBindings(), TiedHead: true, "wte.weight");
                 }
-            case "llama":
+            case "llama" or "qwen2" or "mistral":
                 {
                     var m = new Llama(LlamaConfig.FromHuggingFace(cfg));
                     m.LoadHuggingFace(weights, weights.Path);

@@ -29,16 +29,18 @@ internal static class BenchTrainStepCommand
             Description = "comma-separated module names LoRA wraps (PEFT suffix match), or all-linear",
             DefaultValueFactory = _ => "c_attn",
         };
+        var archOption = CliOptions.Choice("--arch", "gpt2 (sized by --model) or the small Llama-style model of bench generate", "gpt2", "gpt2", "llama", "qwen2", "mistral");
         var backendOptions = new BenchBackendOptions();
         var command = new Command("train-step", "GPT-2 training step (forward, backward, AdamW) with random weights; prints ms/step last")
         {
-            modelOption, batchOption, seqOption, stepsOption, threadsOption, warmupOption, loraRankOption, loraTargetsOption,
+            modelOption, batchOption, seqOption, stepsOption, threadsOption, warmupOption, loraRankOption, loraTargetsOption, archOption,
         };
         backendOptions.AddTo(command);
         SharptCli.SetAction(command, (r, _) =>
         {
             using var backend = backendOptions.Create(r);
-            return Run(r.GetValue(modelOption)!, r.GetValue(batchOption), r.GetValue(seqOption), r.GetValue(stepsOption), r.GetValue(threadsOption),
+            string arch = r.GetValue(archOption)!;
+            return Run(arch == "gpt2" ? r.GetValue(modelOption)! : arch, r.GetValue(batchOption), r.GetValue(seqOption), r.GetValue(stepsOption), r.GetValue(threadsOption),
                 r.GetValue(warmupOption), r.GetValue(loraRankOption), r.GetValue(loraTargetsOption)!, backend);
         });
         return command;
@@ -46,10 +48,11 @@ internal static class BenchTrainStepCommand
 
     private static int Run(string model, int batch, int seq, int steps, int threads, int warmup, int loraRank, string loraTargets, CliBackend backend)
     {
-        var config = ModelConfigs.Gpt2(model);
+        bool llama = model is "llama" or "qwen2" or "mistral";
+        var config = llama ? ModelConfigs.SmallLlamaAsGpt2(seq) : ModelConfigs.Gpt2(model);   // sizes for the FLOP count
         if (threads > 0) CpuBackend.Default.Threads = threads;
         if (seq > config.ContextLength) throw new CliException($"--seq {seq} exceeds the context length {config.ContextLength}.");
-        var net = new Gpt2(config);
+        Models.CausalLanguageModel net = llama ? ModelConfigs.SmallLlama(model, seq, config.VocabSize) : new Gpt2(config);
         if (loraRank > 0)
         {
             var names = loraTargets.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -119,6 +122,16 @@ internal static class ModelConfigs
 
     /// <summary><c>--model</c>: one of <see cref="Names"/> (default gpt2, the 124M model).</summary>
     public static System.CommandLine.Option<string> Option() => CliOptions.Choice("--model", "GPT-2 size (random weights)", "gpt2", Names);
+
+    /// <summary>
+    /// The small Llama-style model of <c>bench generate --arch</c> and <c>bench train-step --arch</c>: 256 wide, 4 layers, 8 heads,
+    /// 2 key/value heads, SwiGLU 704, <paramref name="vocab"/> tokens, <paramref name="context"/> positions.
+    /// </summary>
+    public static Models.CausalLanguageModel SmallLlama(string arch, int context, int vocab, int? window = null, string? rope = null, float ropeFactor = 4f) =>
+        LmModels.Create(new LmShape(arch, Layers: 4, Heads: 8, Embedding: 256, Block: context, Dropout: 0f, KvHeads: 2, Hidden: 704, window, rope, ropeFactor), vocab, 1337).Model;
+
+    /// <summary>The GPT-2 sizes that give <see cref="SmallLlama"/>'s FLOP count (4 layers, 256 wide, 4,096 tokens).</summary>
+    public static Gpt2Config SmallLlamaAsGpt2(int context) => new(VocabSize: 4096, ContextLength: context, Layers: 4, Heads: 8, Embedding: 256);
 
     public static Gpt2Config Gpt2(string name) => name switch
     {

@@ -14,7 +14,8 @@ internal static class LmModels
 {
     public static (CausalLanguageModel Model, string Kind, string ConfigJson) Create(LmShape shape, int vocab, ulong seed)
     {
-        var (arch, layers, heads, embd, block, dropout, kvHeads, hidden) = shape;
+        var (arch, layers, heads, embd, block, dropout, kvHeads, hidden) = (shape.Arch, shape.Layers, shape.Heads, shape.Embedding, shape.Block,
+            shape.Dropout, shape.KvHeads, shape.Hidden);
         switch (arch)
         {
             case "gpt2":
@@ -23,16 +24,21 @@ internal static class LmModels
                     var m = new Gpt2(c, seed);
                     return (m, "gpt2", JsonSerializer.Serialize(c));
                 }
-            case "llama":
+            case "llama" or "qwen2" or "mistral":
                 {
                     int kv = kvHeads ?? heads;
+                    if (shape.SlidingWindow is { } w && (arch == "llama" || w > block))
+                        throw new CliException(arch == "llama" ? "--sliding-window needs --arch mistral or qwen2."
+                            : $"--sliding-window {w} is larger than the context --block {block}.");
                     var c = new LlamaConfig(VocabSize: vocab, Hidden: embd, Intermediate: hidden ?? (8 * embd / 3 + 63) / 64 * 64,
-                        Layers: layers, Heads: heads, KvHeads: kv, ContextLength: block, TieEmbeddings: true);
+                        Layers: layers, Heads: heads, KvHeads: kv, ContextLength: block, TieEmbeddings: true,
+                        QkvBias: arch == "qwen2", SlidingWindow: shape.SlidingWindow,
+                        RopeScaling: RopeScalingChoice.Create(shape.RopeScaling, shape.RopeFactor, block));
                     var m = new Llama(c, seed);
-                    return (m, "llama", JsonSerializer.Serialize(c));
+                    return (m, "llama", JsonSerializer.Serialize(c));   // qwen2 and mistral are Llama configs: their flags travel in it
                 }
             default:
-                throw new CliException($"--arch must be gpt2 or llama, got '{arch}'.");
+                throw new CliException($"--arch must be gpt2, llama, qwen2 or mistral, got '{arch}'.");
         }
     }
 
@@ -57,7 +63,7 @@ internal static class LmModels
 }
 
 /// <summary>Architecture and sizes of a new language model (<c>sharpt train-lm</c>).</summary>
-/// <param name="Arch">gpt2 or llama.</param>
+/// <param name="Arch">gpt2, llama, qwen2 (q/k/v biases) or mistral.</param>
 /// <param name="Layers">Transformer blocks.</param>
 /// <param name="Heads">Attention heads.</param>
 /// <param name="Embedding">Width.</param>
@@ -65,12 +71,16 @@ internal static class LmModels
 /// <param name="Dropout">Dropout probability (GPT-2).</param>
 /// <param name="KvHeads">Key/value heads (Llama; null = as many as the query heads).</param>
 /// <param name="Hidden">MLP width (Llama; null = 8/3 of the width rounded up to 64).</param>
-internal sealed record LmShape(string Arch, int Layers, int Heads, int Embedding, int Block, float Dropout, int? KvHeads, int? Hidden);
+/// <param name="SlidingWindow">Sliding-window attention on every layer (mistral, qwen2), or null.</param>
+/// <param name="RopeScaling">RoPE scaling name (<see cref="RopeScalingChoice"/>; llama, qwen2, mistral), or null.</param>
+/// <param name="RopeFactor">Its factor.</param>
+internal sealed record LmShape(string Arch, int Layers, int Heads, int Embedding, int Block, float Dropout, int? KvHeads, int? Hidden,
+    int? SlidingWindow = null, string? RopeScaling = null, float RopeFactor = 4f);
 
 /// <summary>The options of <see cref="LmShape"/>.</summary>
 internal sealed class LmShapeOptions
 {
-    private readonly Option<string> _arch = CliOptions.Choice("--arch", "architecture", "gpt2", "gpt2", "llama");
+    private readonly Option<string> _arch = CliOptions.Choice("--arch", "architecture", "gpt2", "gpt2", "llama", "qwen2", "mistral");
     private readonly Option<int> _layers = CliOptions.Int("--layers", "transformer blocks", 4, min: 1);
     private readonly Option<int> _heads = CliOptions.Int("--heads", "attention heads", 4, min: 1);
     private readonly Option<int> _embd = CliOptions.Int("--embd", "width (a multiple of --heads)", 128, min: 1);
@@ -78,16 +88,19 @@ internal sealed class LmShapeOptions
     private readonly Option<float> _dropout = CliOptions.Float("--dropout", "dropout probability (gpt2)", 0f, 0f, 0.99f);
     private readonly Option<int?> _kvHeads = CliOptions.OptionalInt("--kv-heads", "key/value heads (llama; default: --heads)", min: 1);
     private readonly Option<int?> _hidden = CliOptions.OptionalInt("--hidden", "MLP width (llama; default: 8/3 of --embd rounded up to 64)", min: 1);
+    private readonly Option<int?> _window = CliOptions.OptionalInt("--sliding-window", "sliding-window attention of this many positions (mistral, qwen2)", min: 1);
+    private readonly Option<string> _rope = CliOptions.Choice("--rope-scaling", "RoPE scaling (llama, qwen2, mistral), trained context = --block / --rope-factor", "none", RopeScalingChoice.Names);
+    private readonly Option<float> _ropeFactor = CliOptions.Float("--rope-factor", "factor of --rope-scaling", 4f, 1f, 1e6f);
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _arch, _layers, _heads, _embd, _block, _dropout, _kvHeads, _hidden }) command.Options.Add(o);
+        foreach (var o in new Option[] { _arch, _layers, _heads, _embd, _block, _dropout, _kvHeads, _hidden, _window, _rope, _ropeFactor }) command.Options.Add(o);
     }
 
     /// <summary>The values given.</summary>
     public LmShape Read(ParseResult r) => new(r.GetValue(_arch)!, r.GetValue(_layers), r.GetValue(_heads), r.GetValue(_embd), r.GetValue(_block),
-        r.GetValue(_dropout), r.GetValue(_kvHeads), r.GetValue(_hidden));
+        r.GetValue(_dropout), r.GetValue(_kvHeads), r.GetValue(_hidden), r.GetValue(_window), r.GetValue(_rope), r.GetValue(_ropeFactor));
 }
 
 /// <summary>The tokenizer of a new language model: <c>char</c>, or the files of a BPE or WordPiece vocabulary.</summary>
