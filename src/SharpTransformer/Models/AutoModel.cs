@@ -6,7 +6,8 @@ namespace SharpTransformer.Models;
 /// Loads any supported Hugging Face folder (<c>config.json</c> + <c>model.safetensors</c>) as its base model, by
 /// <c>model_type</c>, like Hugging Face's <c>AutoModel.from_pretrained</c>: GPT-2, Llama and Mixtral give their
 /// <see cref="CausalLanguageModel"/>; BERT, DistilBERT and RoBERTa give the bare encoder (<see cref="Bert.Bert"/>, an
-/// <see cref="EncoderModel"/>) from any of their checkpoints, task heads skipped. The model comes back in evaluation mode.
+/// <see cref="EncoderModel"/>) from any of their checkpoints, task heads skipped; T5 and BART give their
+/// <see cref="Seq2SeqLanguageModel"/> with its head. The model comes back in evaluation mode.
 /// </summary>
 public static class AutoModel
 {
@@ -17,6 +18,7 @@ public static class AutoModel
     {
         const string caller = "AutoModel.FromPretrained";
         var folder = PretrainedFolder.Open(directory, caller);
+        if (folder.IsSeq2Seq) return folder.LoadSeq2Seq(caller);
         return folder.IsEncoder ? (Module)folder.LoadEncoder(caller, "Model", warnings) : folder.LoadCausal(caller);
     }
 

@@ -13,7 +13,7 @@ namespace SharpTransformer.Models;
 internal sealed class PretrainedFolder
 {
     /// <summary>The model types the Auto classes build.</summary>
-    public static readonly string[] SupportedModelTypes = ["gpt2", "llama", "bert", "distilbert", "roberta", "xlm-roberta", "camembert", "mistral", "qwen2",
+    public static readonly string[] SupportedModelTypes = ["gpt2", "llama", "bert", "distilbert", "roberta", "xlm-roberta", "camembert", "t5", "bart", "mistral", "qwen2",
         "mixtral", "deepseek_v2", "deepseek_v3"];
 
     private PretrainedFolder(string directory, HfConfigJson config)
@@ -75,6 +75,21 @@ internal sealed class PretrainedFolder
         string arch = Architectures[0];
         return supported.Contains(arch) ? arch
             : throw new NotSupportedException($"{caller}: {ConfigPath} has architectures ['{arch}'] (model_type '{ModelType}'); supported here: {string.Join(", ", supported)}.");
+    }
+
+    /// <summary>True for the encoder-decoder model types (t5, bart).</summary>
+    public bool IsSeq2Seq => Seq2SeqModels.Supports(ModelType);
+
+    /// <summary>The encoder-decoder of a t5 or bart folder with its weights, in evaluation mode.</summary>
+    public Seq2SeqLanguageModel LoadSeq2Seq(string caller)
+    {
+        if (!IsSeq2Seq) throw new NotSupportedException($"{caller}: {ConfigPath} has model_type '{ModelType}', which is not an encoder-decoder; supported: {string.Join(", ", Seq2SeqModels.ModelTypes)}.");
+        Architecture(caller, ModelType == "t5" ? ["T5ForConditionalGeneration", "T5Model"] : ["BartForConditionalGeneration", "BartModel"], "");
+        var m = Seq2SeqModels.Create(Config);
+        using var w = OpenWeights(caller);
+        Seq2SeqModels.Load(m, w, w.Path);
+        m.Eval();
+        return m;
     }
 
     /// <summary>The decoder of a gpt2, llama, mistral or qwen2 folder with its weights, in evaluation mode.</summary>

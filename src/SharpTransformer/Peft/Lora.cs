@@ -96,7 +96,8 @@ public static partial class Lora
 
     /// <summary>The path Hugging Face gives the module at <paramref name="path"/> (see <see cref="CausalLanguageModel.HuggingFaceModulePath"/>).</summary>
     public static string HuggingFacePath(Module model, string path) =>
-        model is CausalLanguageModel c ? c.HuggingFaceModulePath(path) : path;
+        model is CausalLanguageModel c ? c.HuggingFaceModulePath(path)
+        : model is Seq2SeqLanguageModel s ? s.HuggingFaceModulePath(path) : path;
 
     // The modules config targets: (path, module), each an ILinear or a LoraLinear; throws for a target matching nothing or a
     // non-linear module. Modules inside a LoraLinear (its base layer) are never targets.

@@ -56,4 +56,13 @@ public sealed class LlamaVariantCliTests : IDisposable
         Assert.All(used, u => Assert.Equal(u.P * 2048 / 1e6, u.Mb, 2));
         Assert.True(double.IsFinite(SharptProcess.LastFigure(r.Out, "tokens/s")));
     }
+
+    [Fact]
+    public void BenchTrainStepTakesTheLlamaVariants()
+    {
+        var r = SharptProcess.Run("bench", "train-step", "--arch", "qwen2", "--batch", "1", "--seq", "16", "--steps", "1", "--warmup", "0", "--threads", "1");
+        Assert.True(r.ExitCode == 0, r.Out + r.Err);
+        Assert.Contains("qwen2: ", r.Out);
+        Assert.True(double.IsFinite(SharptProcess.LastFigure(r.Out, "ms/step")));
+    }
 }

@@ -55,7 +55,8 @@ internal static class FixtureChecks
         string label = $"{Path.GetFileName(Path.GetDirectoryName(dir))}/{Path.GetFileName(dir)}";
         string type = FixtureModels.ModelType(dir);
         Assert.True(FixtureModels.Supports(type), $"{label}: model_type '{type}' is not supported by the fixture tests.");
-        if (EncoderModels.Supports(type)) Encoder(label, dir, tol, log);
+        if (global::SharpTransformer.Models.Seq2SeqModels.Supports(type)) Seq2SeqFixtureChecks.Run(label, dir, tol, greedy, log);
+        else if (EncoderModels.Supports(type)) Encoder(label, dir, tol, log);
         else Decoder(label, dir, tol, greedy, log);
     }
 

@@ -13,8 +13,9 @@ internal static class FixtureModels
     /// <summary>The decoder families the fixture tests build.</summary>
     public static readonly string[] DecoderTypes = ["gpt2", "llama", "qwen2", "mistral", "mixtral", "deepseek_v2", "deepseek_v3"];
 
-    /// <summary>True when the fixture tests can build a model of this <c>model_type</c> (a decoder here or an encoder of <see cref="EncoderModels"/>).</summary>
-    public static bool Supports(string modelType) => DecoderTypes.Contains(modelType) || EncoderModels.Supports(modelType);
+    /// <summary>True when the fixture tests can build a model of this <c>model_type</c> (a decoder here, an encoder of <see cref="EncoderModels"/> or an encoder-decoder).</summary>
+    public static bool Supports(string modelType) =>
+        DecoderTypes.Contains(modelType) || EncoderModels.Supports(modelType) || global::SharpTransformer.Models.Seq2SeqModels.Supports(modelType);
 
     /// <summary>The <c>model_type</c> of the folder's config.json.</summary>
     public static string ModelType(string dir) => HfConfigJson.Load(Path.Combine(dir, "config.json")).String("", "model_type");

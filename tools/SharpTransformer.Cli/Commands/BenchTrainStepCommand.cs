@@ -29,21 +29,23 @@ internal static class BenchTrainStepCommand
             Description = "comma-separated module names LoRA wraps (PEFT suffix match), or all-linear",
             DefaultValueFactory = _ => "c_attn",
         };
+        var archOption = CliOptions.Choice("--arch", "gpt2 (sized by --model) or the small Llama-style model of bench generate", "gpt2", "gpt2", "llama", "qwen2", "mistral");
         var backendOptions = new BenchBackendOptions();
         var shapeOptions = new BenchShapeOptions();
         var command = new Command("train-step", "GPT-2 training step (forward, backward, AdamW) with random weights; prints ms/step last")
         {
-            modelOption, batchOption, seqOption, stepsOption, threadsOption, warmupOption, loraRankOption, loraTargetsOption,
+            modelOption, batchOption, seqOption, stepsOption, threadsOption, warmupOption, loraRankOption, loraTargetsOption, archOption,
         };
         backendOptions.AddTo(command);
         shapeOptions.AddTo(command);
         SharptCli.SetAction(command, (r, _) =>
         {
             using var backend = backendOptions.Create(r);
-            string model = r.GetValue(modelOption)!;
+            string arch = r.GetValue(archOption)!;
+            string model = arch == "gpt2" ? r.GetValue(modelOption)! : arch;
             return Run(model, r.GetValue(batchOption), r.GetValue(seqOption), r.GetValue(stepsOption), r.GetValue(threadsOption),
                 r.GetValue(warmupOption), r.GetValue(loraRankOption), r.GetValue(loraTargetsOption)!, backend,
-                BenchModels.Handles(model) ? shapeOptions.Read(r, model, r.GetValue(seqOption)) : null);
+                arch == "gpt2" && BenchModels.Handles(model) ? shapeOptions.Read(r, model, r.GetValue(seqOption)) : null);
         });
         return command;
     }
@@ -56,7 +58,7 @@ internal static class BenchTrainStepCommand
         Models.CausalLanguageModel net;
         if (shape is { } sh)
         {
-            // llama / mixtral: 6 × active non-embedding parameters per token (+ the tied head) plus attention.
+            // llama / mixtral / deepseek: 6 × active non-embedding parameters per token (+ the tied head) plus attention.
             var (lm, active, layers, width) = BenchModels.Create(model, sh.Shape, sh.Vocab);
             net = lm;
             flops = 6.0 * (active + (long)sh.Vocab * width) * batch * seq + 12.0 * layers * batch * (double)seq * seq * width;
@@ -64,9 +66,10 @@ internal static class BenchTrainStepCommand
         }
         else
         {
-            var config = ModelConfigs.Gpt2(model);
+            bool llama = model is "llama" or "qwen2" or "mistral";                            // --arch: the small Llama-style model
+            var config = llama ? ModelConfigs.SmallLlamaAsGpt2(seq) : ModelConfigs.Gpt2(model);   // sizes for the FLOP count
             if (seq > config.ContextLength) throw new CliException($"--seq {seq} exceeds the context length {config.ContextLength}.");
-            net = new Gpt2(config);
+            net = llama ? ModelConfigs.SmallLlama(model, seq, config.VocabSize) : new Gpt2(config);
             flops = TrainingFlops(config, net.ParameterCount(), batch, seq);
         }
         if (loraRank > 0)
@@ -145,6 +148,17 @@ internal static class ModelConfigs
 
     /// <summary><c>--model</c>: one of <see cref="Names"/> (default gpt2, the 124M model).</summary>
     public static System.CommandLine.Option<string> Option() => CliOptions.Choice("--model", "GPT-2 size, or llama/mixtral/deepseek shaped by --layers, --embd, --hidden, --experts, --kv-lora-rank ... (random weights)", "gpt2", [.. Names, .. BenchModels.Names]);
+
+    /// <summary>
+    /// The small Llama-style model of <c>bench generate --arch</c> and <c>bench train-step --arch</c>: 256 wide, 4 layers, 8 heads,
+    /// 2 key/value heads, SwiGLU 704, <paramref name="vocab"/> tokens, <paramref name="context"/> positions.
+    /// </summary>
+    public static Models.CausalLanguageModel SmallLlama(string arch, int context, int vocab, int? window = null, string? rope = null, float ropeFactor = 4f) =>
+        LmModels.Create(new LmShape(arch, Layers: 4, Heads: 8, Embedding: 256, Block: context, Dropout: 0f, KvHeads: 2, Hidden: 704,
+            SlidingWindow: window, RopeScaling: rope, RopeFactor: ropeFactor), vocab, 1337).Model;
+
+    /// <summary>The GPT-2 sizes that give <see cref="SmallLlama"/>'s FLOP count (4 layers, 256 wide, 4,096 tokens).</summary>
+    public static Gpt2Config SmallLlamaAsGpt2(int context) => new(VocabSize: 4096, ContextLength: context, Layers: 4, Heads: 8, Embedding: 256);
 
     public static Gpt2Config Gpt2(string name) => name switch
     {

@@ -36,6 +36,8 @@ public sealed record LlamaConfig(int VocabSize = 32000, int Hidden = 4096, int I
     /// projections), <c>mistral</c> (sliding_window on every layer when set) or <c>qwen2</c> (q/k/v biases; sliding_window only when
     /// use_sliding_window, and only from layer max_window_layers on, as transformers' Qwen2). rope_scaling is read for all three.
     /// A window larger than max_position_embeddings is an error naming both fields (transformers would silently attend fully).
+    /// An absent or null sliding_window means full attention (MistralConfig's constructor would default an absent one to 4096;
+    /// saved configs always carry the key).
     /// </summary>
     public static LlamaConfig FromHuggingFace(IO.HuggingFace.HfConfigJson c, string modelType)
     {
@@ -64,7 +66,7 @@ public sealed record LlamaConfig(int VocabSize = 32000, int Hidden = 4096, int I
             QkvBias: bias || modelType == "qwen2",
             OutputBias: bias,
             SlidingWindow: window,
-            WindowFromLayer: modelType == "qwen2" && window is not null ? c.Int(c.Int(32, "num_hidden_layers"), "max_window_layers") : 0,
+            WindowFromLayer: modelType == "qwen2" && window is not null ? c.Int(28, "max_window_layers") : 0,   // Qwen2Config's default
             RopeScaling: Nn.RopeScaling.FromHuggingFace(c, context),
             HeadDim: c.Has("head_dim") ? c.Int(null, "head_dim") : null);
         config.Validate(c.FileName);
