@@ -28,9 +28,10 @@ public sealed class DistillCliTests : IDisposable
         Assert.True(t.ExitCode == 0, t.Out + t.Err);
         var (code, output, err) = SharptProcess.Run("distill", "classify", "--teacher", teacher, "--train", train, "--dev", dev, "--out", student,
             "--dim", "16", "--layers", "1", "--heads", "2", "--epochs", "2", "--temperature", "3", "--alpha", "0.8", "--hidden-loss-weight", "0.5",
-            "--eval-every", "10", "--threads", "1");
+            "--eval-every", "10", "--threads", "1", "--init-from-teacher");
         Assert.True(code == 0, output + err);
         Assert.Contains("projection 16 -> 32", output);
+        Assert.Contains("student embeddings (word.weight, position.weight, token_type.weight) initialised from the teacher's top 16 of 32 principal directions", output);
         double accuracy = SharptProcess.LastFigure(output, "accuracy");
         Assert.InRange(accuracy, 0.0, 1.0);
         var logged = File.ReadAllLines(Path.Combine(student, "metrics.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
@@ -79,5 +80,45 @@ public sealed class DistillCliTests : IDisposable
         Assert.Contains("tokenizer", bad.Err);
         Assert.Contains(Path.Combine(foreign, "best.safetensors"), bad.Err);
         Assert.DoesNotContain("   at ", bad.Err);
+    }
+
+    // Tables named as a BERT classifier's embeddings: body.embeddings.{word,position}.weight.
+    private sealed class Node : SharpTransformer.Nn.Module
+    {
+        public Node(params (string Name, SharpTransformer.Nn.Module Child)[] children) { foreach (var (n, c) in children) RegisterModule(n, c); }
+        public Node(SharpTransformer.Tensors.Tensor weight) => RegisterParameter("weight", weight);
+    }
+
+    private static Node Tables(float[] word, int rows, int width, float[] position, int positions) =>
+        new(("body", new Node(("embeddings", new Node(
+            ("word", new Node(SharpTransformer.Tensors.Tensor.FromArray(word, rows, width))),
+            ("position", new Node(SharpTransformer.Tensors.Tensor.FromArray(position, positions, width))))))));
+
+    [Fact]
+    public void TeacherEmbeddingsInAPlaneKeepTheirGeometryInANarrowerStudent()
+    {
+        // Teacher rows (4 wide) all lie in the plane spanned by u and v: the top 2 principal directions are that plane, so the
+        // projected 2-wide student rows keep every inner product.
+        var rng = new Random(3);
+        double[] u = [0.5, 0.5, 0.5, 0.5], v = [0.5, -0.5, 0.5, -0.5];
+        float[] Rows(int n) => Enumerable.Range(0, n).SelectMany(_ =>
+        {
+            double a = rng.NextDouble() * 2 - 1, b = rng.NextDouble() * 0.5 - 0.25;
+            return Enumerable.Range(0, 4).Select(i => (float)(a * u[i] + b * v[i]));
+        }).ToArray();
+        var teacherWord = Rows(30);
+        var teacherPos = Rows(5);
+        var teacher = Tables(teacherWord, 30, 4, teacherPos, 5);
+        var student = Tables(new float[60], 30, 2, new float[10], 5);
+        var message = Cli.Commands.Distill.DistillClassify.InitEmbeddings(teacher, student, 1);
+        Assert.Contains("top 2 of 4 principal directions", message);
+        var sw = student.NamedParameters().First().Parameter.ToArray();
+        var sp = student.NamedParameters().Last().Parameter.ToArray();
+        double Dot(float[] x, int i, int wx, float[] y, int j, int wy, int w) => Enumerable.Range(0, w).Sum(k => (double)x[i * wx + k] * y[j * wy + k]);
+        for (int i = 0; i < 30; i += 3)
+            for (int j = 0; j < 5; j++)
+                Assert.Equal(Dot(teacherWord, i, 4, teacherPos, j, 4, 4), Dot(sw, i, 2, sp, j, 2, 2), 4);   // word·position kept
+        for (int i = 0; i < 30; i += 4)
+            Assert.Equal(Dot(teacherWord, i, 4, teacherWord, i, 4, 4), Dot(sw, i, 2, sw, i, 2, 2), 4);
     }
 }

@@ -6,6 +6,7 @@ using SharpTransformer.Cli.Commands.Classify;
 using SharpTransformer.Data;
 using SharpTransformer.IO;
 using SharpTransformer.Models.Classification;
+using SharpTransformer.Nn;
 using SharpTransformer.Tensors;
 using SharpTransformer.Training;
 
@@ -46,26 +47,28 @@ internal static class DistillClassify
         var headsOption = CliOptions.OptionalInt("--heads", "attention heads of the student (default: the preset's)", min: 1);
         var hiddenOption = CliOptions.OptionalInt("--hidden", "MLP width of the student (default: 4 x --dim)", min: 1);
         var poolingOption = CliOptions.Choice("--pooling", "how the text becomes one vector (default: the preset's)", null, "cls", "mean", "last-token", "pooler");
+        var initOption = CliOptions.Flag("--init-from-teacher", "start the student's embeddings from the teacher's, projected onto their top principal " +
+            "directions when the student is narrower (DistilBERT starts its student from the teacher's weights)");
         var backendOption = CliBackend.CreateOption();
         var command = new Command("classify", "distill a classifier from classify train into a smaller student; prints the student's accuracy last")
         {
             teacher, trainOption, devOption, outOption, modelOption, textColumn, labelColumn, temperature, alpha, hiddenWeight, minutesOption,
             epochsOption, batchOption, threadsOption, seedOption, evalEveryOption, lrOption, wdOption, warmupOption, dropoutOption, dimOption,
-            layersOption, headsOption, hiddenOption, poolingOption, backendOption,
+            layersOption, headsOption, hiddenOption, poolingOption, initOption, backendOption,
         };
         SharptCli.SetAction(command, (r, cancellation) => Run(new Settings(r.GetValue(teacher)!, r.GetValue(trainOption)!, r.GetValue(devOption)!,
             r.GetValue(outOption)!, r.GetValue(modelOption)!, r.GetValue(textColumn)!, r.GetValue(labelColumn)!,
             new DistillationOptions(r.GetValue(temperature), r.GetValue(alpha), r.GetValue(hiddenWeight)), r.GetValue(minutesOption),
             r.GetValue(epochsOption), r.GetValue(batchOption), r.GetValue(threadsOption), r.GetValue(seedOption), r.GetValue(evalEveryOption),
             r.GetValue(lrOption), r.GetValue(wdOption), r.GetValue(warmupOption), r.GetValue(dropoutOption), r.GetValue(dimOption),
-            r.GetValue(layersOption), r.GetValue(headsOption), r.GetValue(hiddenOption), r.GetValue(poolingOption), r.GetValue(backendOption)!), cancellation));
+            r.GetValue(layersOption), r.GetValue(headsOption), r.GetValue(hiddenOption), r.GetValue(poolingOption), r.GetValue(initOption), r.GetValue(backendOption)!), cancellation));
         return command;
     }
 
     /// <summary>The values of the options.</summary>
     internal sealed record Settings(string Teacher, string Train, string Dev, string Out, string Model, string TextColumn, string LabelColumn,
         DistillationOptions Loss, float MaxMinutes, int? Epochs, int Batch, int Threads, int Seed, int? EvalEvery, float Lr, float WeightDecay,
-        float Warmup, float Dropout, int? Dim, int? Layers, int? Heads, int? Hidden, string? Pooling, string Backend);
+        float Warmup, float Dropout, int? Dim, int? Layers, int? Heads, int? Hidden, string? Pooling, bool InitFromTeacher, string Backend);
 
     public static int Run(Settings a, CancellationToken cancellation)
     {
@@ -92,6 +95,7 @@ internal static class DistillClassify
         var spec = new TextClassifierSpec(arch, teacher.Tokenizer.VocabSize, dim, layers, heads, hidden, teacher.Spec.MaxLength, pooling, labels, a.Dropout,
             null, null, null);
         var student = new TextClassifier(spec, teacher.Tokenizer, (ulong)a.Seed);
+        string init = a.InitFromTeacher ? "; " + InitEmbeddings(teacher.Module, student.Module, (ulong)a.Seed) : "";
         bool useHidden = a.Loss.HiddenLossWeight > 0f;
         var wrapper = new DistillationStudent(student.Module, useHidden ? dim : null, useHidden ? teacher.Spec.Dim : null, new Generator((ulong)a.Seed + 1));
         backend.Place(wrapper);
@@ -106,6 +110,12 @@ internal static class DistillClassify
         Tensor Loss(IReadOnlyList<(int Index, int[] Ids, int Label)> b)
         {
             var ids = b.Select(x => x.Ids).ToList();
+            if (a.Loss.Alpha == 0f && !useHidden)
+            {
+                // No soft targets and no hidden loss: the teacher is not run (it may still have initialised the student).
+                var only = student.Logits(ids);                                        // (B, labels)
+                return Functional.CrossEntropy(only, Tensor.FromArray(b.Select(x => x.Label).ToArray()).To(only.Backend));
+            }
             Tensor teacherLogits;
             Tensor? teacherHidden = null;
             if (!useHidden && b.All(x => cached[x.Index] is not null))
@@ -149,7 +159,7 @@ internal static class DistillClassify
             $"student {a.Model} ({arch}, {layers}x{dim}, pooling {pooling}) with {student.Module.ParameterCount():N0} parameters; " +
             $"T {a.Loss.Temperature}, alpha {a.Loss.Alpha}, hidden-loss weight {a.Loss.HiddenLossWeight}" +
             (wrapper.Projection is { } p ? $" (projection {p.InFeatures} -> {p.OutFeatures})" : "") +
-            $"; {trainSet.Length:N0} training and {devSet.Length:N0} dev rows");
+            $"{init}; {trainSet.Length:N0} training and {devSet.Length:N0} dev rows");
         trainer.Callbacks.Add(checkpoints);
         trainer.Callbacks.Add(new EvaluationCallback("accuracy", Accuracy, greaterIsBetter: true));
         trainer.Callbacks.Add(new MetricsLog(a.Out));
@@ -159,5 +169,94 @@ internal static class DistillClassify
             $"best dev accuracy {result.BestMetric:F4} at step {result.BestStep}; checkpoint {ckpt}");
         Console.WriteLine($"accuracy: {result.BestMetric:F4}");
         return cancellation.IsCancellationRequested ? SharptCli.Cancelled : 0;
+    }
+
+    // The student's embedding tables (word, position, token type) from the teacher's: equal widths are copied; a narrower
+    // student gets the teacher's rows projected onto the top principal directions of the teacher's word embeddings (PCA by
+    // subspace iteration on their covariance), the same projection for every table so that their sum stays consistent.
+    internal static string InitEmbeddings(Module teacher, Module student, ulong seed)
+    {
+        var t = teacher.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
+        var tables = student.NamedParameters().Where(p => p.Name.Contains(".embeddings.", StringComparison.Ordinal) && p.Parameter.Rank == 2
+            && t.TryGetValue(p.Name, out var tp) && tp.Rank == 2 && tp.Size(0) == p.Parameter.Size(0)).ToList();
+        var word = tables.FirstOrDefault(p => p.Name.EndsWith(".word.weight", StringComparison.Ordinal));
+        if (word.Parameter is null) return "no embedding table to start from the teacher";
+        int ct = t[word.Name].Size(1), cs = word.Parameter.Size(1);
+        if (cs > ct) return $"the student is wider ({cs}) than the teacher ({ct}): embeddings not initialised from it";
+        double[,] q = cs == ct ? Identity(ct) : Projection(t[word.Name].ToArray(), t[word.Name].Size(0), ct, cs, seed);   // (Ct, Cs)
+        foreach (var (name, p) in tables)
+        {
+            var src = t[name].ToArray();
+            int rows = p.Size(0);
+            var dst = new float[rows * cs];
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < cs; j++)
+                {
+                    double sum = 0;
+                    for (int k = 0; k < ct; k++) sum += src[r * ct + k] * q[k, j];
+                    dst[r * cs + j] = (float)sum;
+                }
+            p.CopyFrom(dst);
+        }
+        return $"student embeddings ({string.Join(", ", tables.Select(x => x.Name[(x.Name.LastIndexOf(".embeddings.", StringComparison.Ordinal) + 12)..]))}) " +
+            (cs == ct ? "copied from the teacher" : $"initialised from the teacher's top {cs} of {ct} principal directions");
+    }
+
+    // The top `k` principal directions (Ct, k), orthonormal columns, of the rows of `e` (n, ct); the identity's first k columns when k = ct.
+    private static double[,] Projection(float[] e, int n, int ct, int k, ulong seed)
+    {
+        var mean = new double[ct];
+        for (int r = 0; r < n; r++) for (int c = 0; c < ct; c++) mean[c] += e[r * ct + c] / (double)n;
+        var cov = new double[ct, ct];
+        var row = new double[ct];
+        for (int r = 0; r < n; r++)
+        {
+            for (int c = 0; c < ct; c++) row[c] = e[r * ct + c] - mean[c];
+            for (int i = 0; i < ct; i++) for (int j = i; j < ct; j++) cov[i, j] += row[i] * row[j];
+        }
+        for (int i = 0; i < ct; i++) for (int j = 0; j < i; j++) cov[i, j] = cov[j, i];
+        var q = new double[ct, k];
+        var rng = new Random((int)(seed & 0x7fffffff));
+        for (int i = 0; i < ct; i++) for (int j = 0; j < k; j++) q[i, j] = rng.NextDouble() - 0.5;
+        Orthonormalize(q, ct, k);
+        for (int iter = 0; iter < 200; iter++)
+        {
+            var z = new double[ct, k];
+            for (int i = 0; i < ct; i++)
+                for (int l = 0; l < ct; l++)
+                {
+                    double c = cov[i, l];
+                    if (c == 0) continue;
+                    for (int j = 0; j < k; j++) z[i, j] += c * q[l, j];
+                }
+            Orthonormalize(z, ct, k);
+            q = z;
+        }
+        return q;
+    }
+
+    private static double[,] Identity(int n)
+    {
+        var q = new double[n, n];
+        for (int i = 0; i < n; i++) q[i, i] = 1;
+        return q;
+    }
+
+    // Modified Gram-Schmidt on the columns.
+    private static void Orthonormalize(double[,] a, int rows, int cols)
+    {
+        for (int j = 0; j < cols; j++)
+        {
+            for (int p = 0; p < j; p++)
+            {
+                double dot = 0;
+                for (int i = 0; i < rows; i++) dot += a[i, j] * a[i, p];
+                for (int i = 0; i < rows; i++) a[i, j] -= dot * a[i, p];
+            }
+            double norm = 0;
+            for (int i = 0; i < rows; i++) norm += a[i, j] * a[i, j];
+            norm = Math.Sqrt(Math.Max(norm, 1e-300));
+            for (int i = 0; i < rows; i++) a[i, j] /= norm;
+        }
     }
 }
