@@ -110,7 +110,7 @@ public sealed class DistillCliTests : IDisposable
         var teacherPos = Rows(5);
         var teacher = Tables(teacherWord, 30, 4, teacherPos, 5);
         var student = Tables(new float[60], 30, 2, new float[10], 5);
-        var message = Cli.Commands.Distill.DistillClassify.InitEmbeddings(teacher, student, 1);
+        var message = SharpTransformer.Cli.Commands.Distill.DistillClassify.InitEmbeddings(teacher, student, 1);
         Assert.Contains("top 2 of 4 principal directions", message);
         var sw = student.NamedParameters().First().Parameter.ToArray();
         var sp = student.NamedParameters().Last().Parameter.ToArray();
