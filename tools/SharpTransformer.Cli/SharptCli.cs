@@ -68,6 +68,7 @@ internal static class SharptCli
         root.Subcommands.Add(EvalLmCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ClassifyCommand.Create());
+        root.Subcommands.Add(Commands.Distill.DistillCommand.Create());
         root.Subcommands.Add(NerCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(TrainTokenizerCommand.Create());
