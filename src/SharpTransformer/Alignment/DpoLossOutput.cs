@@ -17,8 +17,11 @@ public sealed record DpoLossOutput(Tensor Loss, float[] ChosenRewards, float[] R
     public double RejectedReward => RejectedRewards.Average(x => (double)x);
     /// <summary>Mean of chosen minus rejected reward (rewards/margins).</summary>
     public double Margin => ChosenRewards.Zip(RejectedRewards).Average(p => (double)p.First - p.Second);
-    /// <summary>Share of pairs whose chosen reward is strictly above the rejected one (rewards/accuracies).</summary>
-    public double Accuracy => ChosenRewards.Zip(RejectedRewards).Average(p => p.First > p.Second ? 1.0 : 0.0);
+    /// <summary>
+    /// Share of pairs whose chosen reward is above the rejected one (rewards/accuracies), a tie counting one half: at the start,
+    /// when the policy is its reference and every reward is 0, it is 0.5 (TRL counts ties as 0, so its curve starts at 0).
+    /// </summary>
+    public double Accuracy => ChosenRewards.Zip(RejectedRewards).Average(p => p.First > p.Second ? 1.0 : p.First == p.Second ? 0.5 : 0.0);
 
     /// <summary>The four rewards metrics under TRL's names.</summary>
     public IReadOnlyDictionary<string, double> Metrics() => new Dictionary<string, double>

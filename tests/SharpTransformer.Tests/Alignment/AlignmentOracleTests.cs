@@ -58,6 +58,8 @@ public sealed class AlignmentOracleTests
         Close(c.GetProperty("rewards_accuracies").GetDouble(), output.Accuracy, $"{name}: rewards/accuracies", 0);
         Close(c.GetProperty("rewards_margins").GetDouble(), output.Margin, $"{name}: rewards/margins");
         Assert.Equal(output.Accuracy, output.Metrics()["rewards/accuracies"]);
+        // Ties count one half (TRL: 0): the fixture has none, so the two definitions agree on it.
+        Assert.DoesNotContain(output.ChosenRewards.Zip(output.RejectedRewards), p => p.First == p.Second);
     }
 
     [Theory]

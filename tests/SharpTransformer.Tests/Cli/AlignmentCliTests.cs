@@ -53,8 +53,8 @@ public sealed class AlignmentCliTests(TinyAlignmentModel tiny) : IClassFixture<T
             "--lr", "1e-3", "--val-fraction", "0.25", "--beta", "0.1");
         Assert.True(r.ExitCode == 0, r.Out + r.Err);
         var lines = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.StartsWith("preference accuracy on 3 held-out pairs: 0.0000 -> ", lines[^1]);
-        Assert.Contains("held-out preference accuracy before: 0.0000", r.Out);
+        Assert.StartsWith("preference accuracy on 3 held-out pairs: 0.5000 -> ", lines[^1]);
+        Assert.Contains("held-out preference accuracy before: 0.5000", r.Out);   // policy = reference: ties
         var steps = Steps(outDir);
         Assert.Equal(3, steps.Count);
         Assert.True(steps[^1].TryGetProperty("rewards/accuracies", out _), "metrics.jsonl lacks rewards/accuracies");
