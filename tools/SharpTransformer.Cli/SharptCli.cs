@@ -71,6 +71,8 @@ internal static class SharptCli
         root.Subcommands.Add(NerCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(TrainTokenizerCommand.Create());
+        root.Subcommands.Add(SftCommand.Create());
+        root.Subcommands.Add(Commands.Example.ExampleCommand.Create());
         return root;
     }
 
