@@ -140,11 +140,14 @@ internal static class ExampleInstructCommand
             var dpo = new DpoTrainer(model, null, new DpoOptions { Beta = s.DpoBeta }, Options(s.DpoSteps, s.Batch, s.DpoLr, s.Seed) with { Epochs = 100 });
             dpo.Callbacks.Add(new ConsoleStepLog("dpo", Math.Max(1, s.LogEvery / 4)));
             dpo.PrecomputeReference(heldPairs);
-            double before = dpo.Evaluate(heldPairs)["rewards/accuracies"];
+            var start = dpo.Evaluate(heldPairs);
+            // Before any step the policy is the reference: every implicit reward is 0, so every pair is a tie (counted as 0.5).
+            double before = start["rewards/margins"] == 0 && start["rewards/accuracies"] == 0 ? 0.5 : start["rewards/accuracies"];
             var r = dpo.Train(pairs, null, cancellation);
             if (r.Reason == StopReason.Cancelled) return SharptCli.Cancelled;
-            double after = dpo.Evaluate(heldPairs)["rewards/accuracies"];
-            Console.WriteLine($"DPO {r.Steps} steps: held-out preference accuracy {before:F3} -> {after:F3}");
+            var end = dpo.Evaluate(heldPairs);
+            double after = end["rewards/accuracies"];
+            Console.WriteLine($"DPO {r.Steps} steps: held-out preference accuracy {before:F3} -> {after:F3} (reward margin {start["rewards/margins"]:F3} -> {end["rewards/margins"]:F3})");
             Done("dpo");
             double emDpo = Em("after DPO");
             Console.WriteLine($"exact match after DPO {emDpo:F3} vs {emSft:F3} before");
@@ -184,7 +187,8 @@ internal static class ExampleInstructCommand
 
     private static bool Sft(CausalLanguageModel model, IReadOnlyList<InstructionExample> examples, Settings s, int steps, CancellationToken cancellation)
     {
-        var trainer = new SftTrainer(model, Options(steps, s.Batch, s.Lr, s.Seed), padId: 0);
+        // Lengths follow the task type here: batches grouped by length would each hold one task.
+        var trainer = new SftTrainer(model, Options(steps, s.Batch, s.Lr, s.Seed), padId: 0) { GroupByLength = false };
         trainer.Callbacks.Add(new ConsoleStepLog("sft", s.LogEvery));
         var r = trainer.Train(examples, cancellation);
         Console.WriteLine($"instruction-tuned {r.Steps} steps: training loss {r.FinalLoss:F4}");
