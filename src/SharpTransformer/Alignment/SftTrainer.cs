@@ -29,6 +29,12 @@ public sealed class SftTrainer : TaskTrainer
     /// <summary>Pack several examples per row of the model's context length instead of padding each (see <see cref="InstructionBatch.Pack"/>).</summary>
     public bool Packing { get; init; }
 
+    /// <summary>
+    /// Sort each pool of 50 batches by length before shuffling the batches, so a padded batch wastes little (true by default).
+    /// With data whose length follows its kind (tasks of different lengths), batches then hold one kind each; turn it off there.
+    /// </summary>
+    public bool GroupByLength { get; init; } = true;
+
     /// <summary>Trains on <paramref name="train"/> for the options' epochs (or <see cref="TrainerOptions.MaxSteps"/>, or the time budget).</summary>
     /// <param name="train">The tokenized training examples.</param>
     /// <param name="cancellation">Stops the run cleanly before the next step.</param>
@@ -39,11 +45,11 @@ public sealed class SftTrainer : TaskTrainer
         if (Packing)
         {
             var rows = InstructionBatch.Pack(train, _model.ContextLength, PadId);
-            return Trainer.Train(rows, b => InstructionTuning.Loss(_model, InstructionBatch.Stack(b)), r => r.ResponseTokens, cancellation);
+            return Trainer.Train(rows, b => InstructionTuning.Loss(_model, InstructionBatch.Stack(b)), GroupByLength ? r => r.ResponseTokens : null, cancellation);
         }
         int longest = train.Max(e => e.Length - 1);
         if (longest > _model.ContextLength)
             throw new ArgumentException($"SftTrainer.Train: an example has {longest + 1} tokens, more than the model's context of {_model.ContextLength} + 1; encode with that maximum length.", nameof(train));
-        return Trainer.Train(train, b => InstructionTuning.Loss(_model, InstructionBatch.Pad(b, PadId)), e => e.Length, cancellation);
+        return Trainer.Train(train, b => InstructionTuning.Loss(_model, InstructionBatch.Pad(b, PadId)), GroupByLength ? e => e.Length : null, cancellation);
     }
 }

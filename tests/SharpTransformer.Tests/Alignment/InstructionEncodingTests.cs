@@ -146,4 +146,23 @@ public sealed class InstructionEncodingTests
         float after = Loss();
         Assert.True(after < before * 0.5f, $"loss {before} -> {after}");
     }
+
+    [Fact]
+    public void ALlamaLoadedWithAutoModelIsInstructionTunedAlike()
+    {
+        string dir = Path.Combine(TestPaths.Fixtures, "llama-tiny");
+        if (!File.Exists(Path.Combine(dir, "config.json"))) return;   // the fixtures are beside the repository, not in it
+        var model = SharpTransformer.Models.AutoModelForCausalLM.FromPretrained(dir);
+        model.Train();
+        var enc = Encoder(40);
+        var examples = enc.EncodeAll(Enumerable.Range(0, 8).Select(i => new InstructionRecord("add", $"{i}+2", $"{i + 2}")).ToList()).Examples;
+        float Loss()
+        {
+            using var _ = GradMode.NoGrad();
+            return InstructionTuning.Loss(model, InstructionBatch.Pad(examples, 0)).Item();
+        }
+        float before = Loss();
+        new SftTrainer(model, new TrainerOptions { Epochs = 10, BatchSize = 8, LearningRate = 3e-3f, WeightDecay = 0f }, 0).Train(examples);
+        Assert.True(Loss() < before * 0.7f, $"loss {before} -> {Loss()}");
+    }
 }
