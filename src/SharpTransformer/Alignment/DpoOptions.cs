@@ -14,6 +14,11 @@ public sealed record DpoOptions
     /// without a reference model they always are, from the policy as it is at the start.
     /// </summary>
     public bool PrecomputeReference { get; init; }
+    /// <summary>
+    /// Batch pairs of similar length (group_by_length; off by default, as in TRL): less padding, but when lengths follow the
+    /// kind of task each batch holds one kind. Off, the steps count no tokens.
+    /// </summary>
+    public bool GroupByLength { get; init; }
     /// <summary>Run the policy without dropout (disable_dropout), so its log-probabilities match the reference's.</summary>
     public bool DisableDropout { get; init; } = true;
 

@@ -79,7 +79,7 @@ public sealed class DpoTrainer
             var output = Loss(batch);
             foreach (var (name, value) in output.Metrics) Trainer.Report(name, value);
             return output.Output.Loss;
-        }, e => e.Length, cancellation);
+        }, Options.GroupByLength ? e => e.Length : null, cancellation);
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ internal static class DpoCommand
 {
     /// <summary>The values of the options.</summary>
     internal sealed record Settings(string Data, string Checkpoint, string? Reference, string Out, float Beta, string Loss, float LabelSmoothing,
-        bool PrecomputeReference, string? Template, int Epochs, int? Steps, int Batch, float Lr, float WeightDecay, double? MaxMinutes, int? MaxLength,
+        bool PrecomputeReference, bool GroupByLength, string? Template, int Epochs, int? Steps, int Batch, float Lr, float WeightDecay, double? MaxMinutes, int? MaxLength,
         string OnEmptyResponse, int EvalEvery, float ValFraction, int Seed, int Threads, string Backend);
 
     public static Command Create()
@@ -26,6 +26,7 @@ internal static class DpoCommand
         var loss = CliOptions.Choice("--loss", "sigmoid (DPO) or ipo", "sigmoid", "sigmoid", "ipo");
         var smoothing = CliOptions.Float("--label-smoothing", "cDPO's assumed share of flipped labels (sigmoid only)", 0f, 0f, 0.49f);
         var precompute = CliOptions.Flag("--precompute-reference", "score every pair under the reference once before training (always so without --reference)");
+        var groupByLength = CliOptions.Flag("--group-by-length", "batch pairs of similar length (less padding)");
         var template = AlignmentCommandParts.Template();
         var epochs = CliOptions.Int("--epochs", "passes over the training pairs", 1, min: 1);
         var steps = CliOptions.OptionalInt("--steps", "optimizer steps at most", min: 1);
@@ -42,11 +43,11 @@ internal static class DpoCommand
         var backend = CliBackend.CreateOption();
         var command = new Command("dpo", "direct preference optimisation of an sft checkpoint on chosen/rejected pairs; prints held-out preference accuracy last")
         {
-            data, checkpoint, reference, outDir, beta, loss, smoothing, precompute, template, epochs, steps, batch, lr, wd, maxMinutes, maxLength, onEmpty,
+            data, checkpoint, reference, outDir, beta, loss, smoothing, precompute, groupByLength, template, epochs, steps, batch, lr, wd, maxMinutes, maxLength, onEmpty,
             evalEvery, valFraction, seed, threads, backend,
         };
         SharptCli.SetAction(command, (r, cancellation) => Run(new Settings(r.GetValue(data)!, r.GetValue(checkpoint)!, r.GetValue(reference), r.GetValue(outDir)!,
-            r.GetValue(beta), r.GetValue(loss)!, r.GetValue(smoothing), r.GetValue(precompute), r.GetValue(template), r.GetValue(epochs), r.GetValue(steps),
+            r.GetValue(beta), r.GetValue(loss)!, r.GetValue(smoothing), r.GetValue(precompute), r.GetValue(groupByLength), r.GetValue(template), r.GetValue(epochs), r.GetValue(steps),
             r.GetValue(batch), r.GetValue(lr), r.GetValue(wd), r.GetValue(maxMinutes), r.GetValue(maxLength), r.GetValue(onEmpty)!, r.GetValue(evalEvery),
             r.GetValue(valFraction), r.GetValue(seed), r.GetValue(threads), r.GetValue(backend)!), cancellation));
         return command;
@@ -85,7 +86,7 @@ internal static class DpoCommand
             MaxTime = a.MaxMinutes is { } m ? TimeSpan.FromMinutes(m) : null,
         };
         var trainer = new DpoTrainer(policy.Model, referenceModel,
-            new DpoOptions { Beta = a.Beta, Loss = kind, LabelSmoothing = a.LabelSmoothing, PrecomputeReference = a.PrecomputeReference }, options);
+            new DpoOptions { Beta = a.Beta, Loss = kind, LabelSmoothing = a.LabelSmoothing, PrecomputeReference = a.PrecomputeReference, GroupByLength = a.GroupByLength }, options);
         trainer.Callbacks.Add(new CheckpointCallback(a.Out, policy.Kind, policy.ConfigJson, policy.TokenizerJson,
             new Dictionary<string, string> { ["prompt_template"] = template.Name }));
         trainer.Callbacks.Add(new MetricsLog(a.Out));
