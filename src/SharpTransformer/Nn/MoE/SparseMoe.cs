@@ -76,11 +76,14 @@ public sealed class SparseMoe : Module, ILayer
         if (o.NormalizeTopK) w = w.Div(w.Sum(-1, keepDim: true));
         if (o.RoutedScalingFactor != 1f) w = w.Mul(o.RoutedScalingFactor);
 
-        // Per expert: its tokens in order, and where each (token, choice) lands among the concatenated expert outputs.
+        // Per expert: its tokens in order, and where each (token, choice) lands among the concatenated expert outputs. Each
+        // expert's rows are padded to a multiple of RowMultiple with copies of one of its tokens that no slot points at (they
+        // get zero gradient): the tensors then come in a few sizes that the buffer pool reuses from step to step, where exact
+        // counts would give new sizes every step.
         var starts = new int[e + 1];
-        for (int j = 0; j < e; j++) starts[j + 1] = starts[j] + counts[j];
+        for (int j = 0; j < e; j++) starts[j + 1] = starts[j] + (counts[j] + RowMultiple - 1) / RowMultiple * RowMultiple;
         var fill = (int[])starts.Clone();
-        var rowsOf = new int[n * k];                                                    // expert-major token ids
+        var rowsOf = new int[starts[e]];                                                // expert-major token ids
         var slots = new int[n * k];
         for (int t = 0; t < n; t++)
             for (int s = 0; s < k; s++)
@@ -89,6 +92,8 @@ public sealed class SparseMoe : Module, ILayer
                 rowsOf[r] = t;
                 slots[t * k + s] = r;
             }
+        for (int j = 0; j < e; j++)
+            for (int r = fill[j]; r < starts[j + 1]; r++) rowsOf[r] = rowsOf[starts[j]];
         var outs = new List<Tensor>(e);
         var experts = Experts;
         for (int j = 0; j < e; j++)
@@ -97,7 +102,7 @@ public sealed class SparseMoe : Module, ILayer
             var xe = xf.IndexSelect(0, Ints(rowsOf[starts[j]..starts[j + 1]], x.Backend));   // (n_j, C)
             outs.Add(experts[j].Forward(xe));                                           // (n_j, C)
         }
-        var rows = outs.Count == 1 ? outs[0] : Tensor.Concat(outs, 0);                  // (N·k, C), expert-major
+        var rows = outs.Count == 1 ? outs[0] : Tensor.Concat(outs, 0);                  // (≥ N·k, C), expert-major
         var y = MoeCombine.Apply(rows, w, slots);                                       // (N, C)
         if (SharedExperts is { } shared) y = y.Add(shared.Forward(xf));
 
@@ -105,6 +110,9 @@ public sealed class SparseMoe : Module, ILayer
         if (Training) for (int j = 0; j < e; j++) _counts[j] += counts[j];
         return y.Reshape([.. lead, c]);                                                 // (..., C)
     }
+
+    /// <summary>Each expert's row count is padded up to a multiple of this (see <see cref="Forward"/>).</summary>
+    internal const int RowMultiple = 16;
 
     private static Tensor Ints(int[] values, Backends.IBackend backend)
     {
