@@ -2,6 +2,7 @@ using SharpTransformer.Autograd;
 using SharpTransformer.IO.HuggingFace;
 using SharpTransformer.Models;
 using SharpTransformer.Models.Mixtral;
+using SharpTransformer.Nn;
 using SharpTransformer.Nn.MoE;
 using SharpTransformer.Tensors;
 
@@ -52,6 +53,7 @@ public class MixtralModelTests
         var ids = Tensor.FromArray(Enumerable.Range(0, 12).Select(i => (i * 7 + 3) % 64).ToArray(), 1, 12);
         var full = m.Forward(ids).ToArray();                                            // (1, 12, V)
         var caches = m.CreateCaches();
+        Assert.All(caches, c => Assert.IsType<SlidingWindowKvCache>(c));                // memory bounded by the window
         var steps = new List<float>();
         for (int t = 0; t < 12; t++) steps.AddRange(m.Forward(ids.Narrow(1, t, 1).Contiguous(), caches).ToArray());
         for (int i = 0; i < full.Length; i++) Assert.True(Math.Abs(full[i] - steps[i]) < 1e-4, $"logit {i}: full {full[i]}, cached {steps[i]}");

@@ -55,7 +55,8 @@ public sealed class Mixtral : CausalLanguageModel, IMixtureOfExpertsModel
     public override int ContextLength => Config.ContextLength;
 
     /// <inheritdoc/>
-    public override IKvCache[] CreateCaches() => Enumerable.Range(0, Config.Layers).Select(IKvCache (_) => new KvCache(Config.ContextLength)).ToArray();
+    public override IKvCache[] CreateCaches() => Enumerable.Range(0, Config.Layers)
+        .Select(IKvCache (_) => Config.SlidingWindow is { } w ? new SlidingWindowKvCache(w) : new KvCache(Config.ContextLength)).ToArray();   // a window keeps only the window
 
     /// <inheritdoc/>
     public override Tensor Head(Tensor hidden) =>
