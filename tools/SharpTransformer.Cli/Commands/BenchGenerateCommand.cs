@@ -19,14 +19,18 @@ internal static class BenchGenerateCommand
         var tokensOption = CliOptions.Int("--tokens", "tokens to generate", 128, min: 1);
         var threadsOption = CliOptions.Threads();
         var promptOption = CliOptions.Int("--prompt", "prompt tokens", 8, min: 1);
+        var beamsOption = CliOptions.Int("--beams", "also run beam search of this width alternated with greedy; print cost per token per beam (0 = off, cpu)", 0, min: 0);
+        var roundsOption = CliOptions.Int("--rounds", "alternated greedy/beam rounds with --beams", 5, min: 1);
         var backendOptions = new BenchBackendOptions();
         var command = new Command("generate", "KV-cached greedy decoding with random GPT-2 weights; prints tokens/s last")
         {
-            modelOption, tokensOption, threadsOption, promptOption,
+            modelOption, tokensOption, threadsOption, promptOption, beamsOption, roundsOption,
         };
         backendOptions.AddTo(command);
         SharptCli.SetAction(command, (r, _) =>
         {
+            if (r.GetValue(beamsOption) is > 0 and var beams)
+                return BenchGenerateBeams.Run(r.GetValue(modelOption)!, r.GetValue(tokensOption), r.GetValue(threadsOption), r.GetValue(promptOption), beams, r.GetValue(roundsOption));
             using var backend = backendOptions.Create(r);
             return Run(r.GetValue(modelOption)!, r.GetValue(tokensOption), r.GetValue(threadsOption), r.GetValue(promptOption), backend);
         });
