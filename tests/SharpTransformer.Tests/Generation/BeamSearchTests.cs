@@ -5,6 +5,7 @@ using SharpTransformer.Models.Bart;
 using SharpTransformer.Models.Gpt2;
 using SharpTransformer.Models.Llama;
 using SharpTransformer.Models.T5;
+using SharpTransformer.Nn;
 using SharpTransformer.Tensors;
 
 namespace SharpTransformer.Tests.Generation;
@@ -239,6 +240,24 @@ public class BeamSearchTests
         var hyp = new TextGenerator(model).BeamSearch(prompt, new GenerationOptions(MaxNewTokens: steps), new BeamSearchOptions(NumBeams: width)).Single();
         Assert.Equal(best.t, hyp.Tokens);
         Assert.Equal(best.lp, hyp.LogProbability, 1e-3);
+    }
+
+    [Fact]
+    public void KvCacheReorderMovesOnlyStoredPositionsAndCanChangeTheBatch()
+    {
+        // Beam search expands the prompt's rows to beams (2 -> 4 rows), then reorders in place.
+        var cache = new KvCache(4);
+        cache.Append(Tensor.FromArray(new float[] { 1, 2 }, 2, 1, 1, 1), Tensor.FromArray(new float[] { 10, 20 }, 2, 1, 1, 1));
+        cache.ReorderBatch([0, 0, 1, 1]);
+        var (k, v) = cache.Append(Tensor.FromArray(new float[] { 3, 4, 5, 6 }, 4, 1, 1, 1), Tensor.FromArray(new float[] { 30, 40, 50, 60 }, 4, 1, 1, 1));
+        Assert.Equal(new float[] { 1, 3, 1, 4, 2, 5, 2, 6 }, k.ToArray());          // (4, 1, 2, 1)
+        Assert.Equal(new float[] { 10, 30, 10, 40, 20, 50, 20, 60 }, v.ToArray());
+        cache.ReorderBatch([3, 1, 1, 0]);
+        (k, _) = cache.Stored();
+        Assert.Equal(new float[] { 2, 6, 1, 4, 1, 4, 1, 3 }, k.ToArray());
+        cache.ReorderBatch([2]);
+        Assert.Equal(new float[] { 1, 4 }, cache.Stored().Keys.ToArray());
+        Assert.Equal(2, cache.Length);
     }
 
     [Fact]
