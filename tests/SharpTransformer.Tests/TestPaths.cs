@@ -31,7 +31,7 @@ internal static class TestPaths
     /// of a listed root must be of a supported model_type): <c>fixtures-seq2seq</c> (T5, BART), <c>fixtures-llm</c> (Mixtral,
     /// DeepSeek-V2, Qwen2), <c>fixtures-lora</c> (PEFT adapters: folders without config.json, read by the adapter test).
     /// </summary>
-    public static readonly string[] ExtraFixtureRoots = ["fixtures-lora", "fixtures-seq2seq"];
+    public static readonly string[] ExtraFixtureRoots = ["fixtures-lora", "fixtures-seq2seq", "fixtures-llm"];
 
     /// <summary>The environment variable that, when set, replaces every fixture root with one folder.</summary>
     public const string FixturesVariable = "SHARPT_FIXTURES";

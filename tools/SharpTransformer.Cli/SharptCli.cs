@@ -68,9 +68,14 @@ internal static class SharptCli
         root.Subcommands.Add(EvalLmCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ClassifyCommand.Create());
+        root.Subcommands.Add(Commands.Distill.DistillCommand.Create());
         root.Subcommands.Add(NerCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(TrainTokenizerCommand.Create());
+        root.Subcommands.Add(SftCommand.Create());
+        root.Subcommands.Add(Commands.Example.ExampleCommand.Create());
+        root.Subcommands.Add(DpoCommand.Create());
+        root.Subcommands.Add(GrpoCommand.Create());
         return root;
     }
 

@@ -4,7 +4,7 @@ namespace SharpTransformer.Models;
 
 /// <summary>
 /// Loads any supported Hugging Face folder (<c>config.json</c> + <c>model.safetensors</c>) as its base model, by
-/// <c>model_type</c>, like Hugging Face's <c>AutoModel.from_pretrained</c>: GPT-2 and Llama give their
+/// <c>model_type</c>, like Hugging Face's <c>AutoModel.from_pretrained</c>: GPT-2, Llama and Mixtral give their
 /// <see cref="CausalLanguageModel"/>; BERT, DistilBERT and RoBERTa give the bare encoder (<see cref="Bert.Bert"/>, an
 /// <see cref="EncoderModel"/>) from any of their checkpoints, task heads skipped; T5 and BART give their
 /// <see cref="Seq2SeqLanguageModel"/> with its head. The model comes back in evaluation mode.

@@ -1,7 +1,7 @@
 namespace SharpTransformer.Models;
 
 /// <summary>
-/// Loads a Hugging Face GPT-2 or Llama folder (<c>config.json</c> + <c>model.safetensors</c>, F32, F16 or BF16) as a
+/// Loads a Hugging Face GPT-2, Llama or Mixtral folder (<c>config.json</c> + <c>model.safetensors</c>, F32, F16 or BF16) as a
 /// <see cref="CausalLanguageModel"/> with its language-model head, in evaluation mode, like <c>AutoModelForCausalLM.from_pretrained</c>.
 /// </summary>
 public static class AutoModelForCausalLM

@@ -6,7 +6,7 @@ namespace SharpTransformer.Models;
 
 /// <summary>
 /// A causal language model and its tokenizer restored from a checkpoint that <c>sharpt train-lm</c> writes (model kind
-/// <c>gpt2</c> or <c>llama</c>, the config as JSON, the tokenizer inside), in evaluation mode.
+/// <c>gpt2</c>, <c>llama</c> or <c>mixtral</c>, the config as JSON, the tokenizer inside), in evaluation mode.
 /// </summary>
 /// <param name="Model">The model.</param>
 /// <param name="Tokenizer">Its tokenizer.</param>
@@ -14,7 +14,7 @@ namespace SharpTransformer.Models;
 public sealed record LanguageModelCheckpoint(CausalLanguageModel Model, Tokenizer Tokenizer, string Path)
 {
     /// <summary>The model kinds read here.</summary>
-    public static readonly string[] Kinds = ["gpt2", "llama"];
+    public static readonly string[] Kinds = ["gpt2", "llama", "mixtral", "deepseek"];
 
     /// <summary>
     /// Reads <paramref name="path"/>: a checkpoint file, or a <c>train-lm --out</c> folder (its <c>best.safetensors</c>, else
@@ -32,6 +32,10 @@ public sealed record LanguageModelCheckpoint(CausalLanguageModel Model, Tokenize
                 ?? throw new InvalidDataException($"{file}: empty GPT-2 configuration.")),
             "llama" => new Llama.Llama(JsonSerializer.Deserialize<Llama.LlamaConfig>(ck.ConfigJson)
                 ?? throw new InvalidDataException($"{file}: empty Llama configuration.")),
+            "mixtral" => new Mixtral.Mixtral(JsonSerializer.Deserialize<Mixtral.MixtralConfig>(ck.ConfigJson)
+                ?? throw new InvalidDataException($"{file}: empty Mixtral configuration.")),
+            "deepseek" => new DeepSeek.DeepSeekV2(JsonSerializer.Deserialize<DeepSeek.DeepSeekV2Config>(ck.ConfigJson)
+                ?? throw new InvalidDataException($"{file}: empty DeepSeek-V2 configuration.")),
             var k => throw new InvalidDataException($"{file}: holds a '{k}' model, not a language model ({string.Join(", ", Kinds)})."),
         };
         ck.RestoreModel(model);

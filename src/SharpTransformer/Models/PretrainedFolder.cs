@@ -13,7 +13,8 @@ namespace SharpTransformer.Models;
 internal sealed class PretrainedFolder
 {
     /// <summary>The model types the Auto classes build.</summary>
-    public static readonly string[] SupportedModelTypes = ["gpt2", "llama", "bert", "distilbert", "roberta", "xlm-roberta", "camembert", "t5", "bart"];
+    public static readonly string[] SupportedModelTypes = ["gpt2", "llama", "bert", "distilbert", "roberta", "xlm-roberta", "camembert", "t5", "bart", "mistral", "qwen2",
+        "mixtral", "deepseek_v2", "deepseek_v3"];
 
     private PretrainedFolder(string directory, HfConfigJson config)
     {
@@ -91,7 +92,7 @@ internal sealed class PretrainedFolder
         return m;
     }
 
-    /// <summary>The decoder of a gpt2 or llama folder with its weights, in evaluation mode.</summary>
+    /// <summary>The decoder of a gpt2, llama, mistral or qwen2 folder with its weights, in evaluation mode.</summary>
     public CausalLanguageModel LoadCausal(string caller)
     {
         switch (ModelType)
@@ -105,17 +106,36 @@ internal sealed class PretrainedFolder
                     m.Eval();
                     return m;
                 }
-            case "llama":
+            case "llama" or "mistral" or "qwen2":
                 {
-                    Architecture(caller, ["LlamaForCausalLM", "LlamaModel"], "LlamaForCausalLM");
-                    var m = new Llama.Llama(LlamaConfig.FromHuggingFace(Config));
+                    Architecture(caller, [Family + "ForCausalLM", Family + "Model"], Family + "ForCausalLM");
+                    var m = new Llama.Llama(LlamaConfig.FromHuggingFace(Config, ModelType));
+                    using var w = OpenWeights(caller);
+                    m.LoadHuggingFace(w, w.Path);
+                    m.Eval();
+                    return m;
+                }
+            case "deepseek_v2" or "deepseek_v3":
+                {
+                    string v = ModelType == "deepseek_v2" ? "V2" : "V3";
+                    Architecture(caller, [$"Deepseek{v}ForCausalLM", $"Deepseek{v}Model"], $"Deepseek{v}ForCausalLM");
+                    var m = new DeepSeek.DeepSeekV2(DeepSeek.DeepSeekV2Config.FromHuggingFace(Config));
+                    using var w = OpenWeights(caller);
+                    m.LoadHuggingFace(w, w.Path);
+                    m.Eval();
+                    return m;
+                }
+            case "mixtral":
+                {
+                    Architecture(caller, ["MixtralForCausalLM", "MixtralModel"], "MixtralForCausalLM");
+                    var m = new Mixtral.Mixtral(Mixtral.MixtralConfig.FromHuggingFace(Config));
                     using var w = OpenWeights(caller);
                     m.LoadHuggingFace(w, w.Path);
                     m.Eval();
                     return m;
                 }
             default:
-                throw new NotSupportedException($"{caller}: {ConfigPath} has model_type '{ModelType}', which is not a causal language model; supported: gpt2, llama.");
+                throw new NotSupportedException($"{caller}: {ConfigPath} has model_type '{ModelType}', which is not a causal language model; supported: gpt2, llama, mistral, qwen2, mixtral, deepseek_v2, deepseek_v3.");
         }
     }
 
@@ -136,10 +156,10 @@ internal sealed class PretrainedFolder
         return model;
     }
 
-    /// <summary>The family's prefix of Hugging Face class names: GPT2, Llama, Bert, DistilBert, Roberta, XLMRoberta, Camembert.</summary>
+    /// <summary>The family's prefix of Hugging Face class names: GPT2, Llama, Mistral, Qwen2, Bert, DistilBert, Roberta, XLMRoberta, Camembert.</summary>
     public string Family => ModelType switch
     {
-        "gpt2" => "GPT2", "llama" => "Llama", "distilbert" => "DistilBert", "roberta" => "Roberta", "xlm-roberta" => "XLMRoberta",
+        "gpt2" => "GPT2", "llama" => "Llama", "mistral" => "Mistral", "qwen2" => "Qwen2", "mixtral" => "Mixtral", "distilbert" => "DistilBert", "roberta" => "Roberta", "xlm-roberta" => "XLMRoberta",
         "camembert" => "Camembert", _ => "Bert",
     };
 }

@@ -18,6 +18,8 @@ namespace SharpTransformer.Nn;
 /// <param name="Scale">Score scale (default 1/√D; T5 uses 1).</param>
 /// <param name="Window">Sliding-window causal attention (Mistral): a query sees itself and the Window - 1 positions before it.</param>
 /// <param name="KvDim">Width of the key/value source (default C; an encoder of another width for cross-attention).</param>
+/// <param name="RopeScaling">Rescaled RoPE frequencies for a longer context (linear, dynamic NTK, YaRN, Llama 3); null = plain RoPE.</param>
+/// <param name="OutputBias">Bias on the output projection; null = as <paramref name="Bias"/> (Qwen2 has q/k/v biases only).</param>
 public sealed record AttentionOptions(int Dim, int Heads, int? KvHeads = null, bool Causal = true, bool Bias = true,
     float? RopeTheta = null, float Dropout = 0f, bool FusedQkv = true, int? HeadDim = null, int? ValueHeadDim = null,
-    float? Scale = null, int? Window = null, int? KvDim = null);
+    float? Scale = null, int? Window = null, int? KvDim = null, RopeScaling? RopeScaling = null, bool? OutputBias = null);

@@ -47,7 +47,7 @@ public sealed class MultiHeadAttention : Module
             RegisterModule<ILinear>("v_proj", new Linear(kvDim, kv * ValueHeadDim, options.Bias, generator));
             _output = "o_proj";
         }
-        RegisterModule<ILinear>(_output, new Linear(h * ValueHeadDim, options.Dim, options.Bias, generator));
+        RegisterModule<ILinear>(_output, new Linear(h * ValueHeadDim, options.Dim, options.OutputBias ?? options.Bias, generator));
         if (options.Dropout > 0f) RegisterModule("dropout", new Dropout(options.Dropout, generator));
     }
 
@@ -102,10 +102,12 @@ public sealed class MultiHeadAttention : Module
             if (Options.RopeTheta is { } theta)
             {
                 var pos = positions ?? DefaultPositions(t, cache?.Length ?? 0, x);
-                q = Functional.Rope(q, pos, theta);
-                k = Functional.Rope(k, pos, theta);
+                q = Functional.Rope(q, pos, theta, Options.RopeScaling);
+                k = Functional.Rope(k, pos, theta, Options.RopeScaling);
             }
             if (cache is not null) (k, v) = cache.Append(k, v);                        // (B, Hkv, Tk, D), (B, Hkv, Tk, Dv)
+            if (cache is SlidingWindowKvCache && keyMask is not null && keyMask.Rank == 2 && keyMask.Size(1) > k.Size(2))
+                keyMask = keyMask.Narrow(1, keyMask.Size(1) - k.Size(2), k.Size(2));  // the window cache dropped older keys
         }
         else
         {

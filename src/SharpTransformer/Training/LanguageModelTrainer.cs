@@ -9,7 +9,8 @@ namespace SharpTransformer.Training;
 /// <summary>
 /// Causal language-model pretraining on a <see cref="Trainer"/>: random windows (nanoGPT's sampling) for
 /// <see cref="TrainerOptions.MaxSteps"/> steps, with the validation loss ("loss", lower is better) as the evaluation metric
-/// when validation data is given. Checkpoints, early stopping, progress and the metrics log are callbacks in
+/// when validation data is given. A mixture-of-experts model (<see cref="Nn.MoE.IMixtureOfExpertsModel"/>) has its weighted
+/// auxiliary losses (<see cref="Nn.MoE.MoeLosses.Auxiliary"/>) added to the training loss, so the logged loss includes them. Checkpoints, early stopping, progress and the metrics log are callbacks in
 /// <see cref="TaskTrainer.Callbacks"/>. A non-finite loss stops training with an exception before any update is applied.
 /// </summary>
 public sealed class LanguageModelTrainer : TaskTrainer
@@ -40,7 +41,10 @@ public sealed class LanguageModelTrainer : TaskTrainer
         {
             var (x, y) = OnModelBackend(train.RandomBatch(o.BatchSize, g));
             var logits = _model.Forward(x);                                           // (B, T, V)
-            return (Functional.CrossEntropy(logits, y), (long)o.BatchSize * train.BlockSize);
+            var loss = Functional.CrossEntropy(logits, y);
+            // Mixture-of-experts models: + router_aux_loss_coef · load balancing + z-loss coefficient · router z-loss.
+            if (_model is Nn.MoE.IMixtureOfExpertsModel moe && Nn.MoE.MoeLosses.Auxiliary(moe) is { } aux) loss = loss.Add(aux);
+            return (loss, (long)o.BatchSize * train.BlockSize);
         }, untilStep, perEpoch, cancellation, evaluation);
     }
 

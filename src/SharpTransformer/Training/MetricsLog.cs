@@ -5,7 +5,8 @@ namespace SharpTransformer.Training;
 /// <summary>
 /// Writes a run's history as JSON lines (<c>metrics.jsonl</c> beside the checkpoints), one object per logged step and per
 /// evaluation, each line appended and flushed as it happens so a crash of the process keeps what was written. Steps:
-/// <c>{"type":"step","step":..,"epoch":..,"loss":..,"learning_rate":..,"tokens":..,"tokens_per_second":..,"wall_seconds":..}</c>;
+/// <c>{"type":"step","step":..,"epoch":..,"loss":..,"learning_rate":..,"tokens":..,"tokens_per_second":..,"wall_seconds":..}</c>
+/// followed by the step's <see cref="StepRecord.Metrics"/> under their own names;
 /// evaluations: <c>{"type":"evaluation","step":..,"epoch":..,"eval_NAME":.. (each metric),"is_best":..,"best_metric":..,"wall_seconds":..}</c>.
 /// Numbers that are not finite (an unknown epoch) are written as null. A run starting at step 0 replaces the file; a resumed
 /// run appends to it.
@@ -50,6 +51,7 @@ public sealed class MetricsLog : ITrainerCallback
             w.WriteNumber("tokens", step.Tokens);
             Number(w, "tokens_per_second", step.TokensPerSecond);
             Number(w, "wall_seconds", step.Elapsed.TotalSeconds);
+            foreach (var (name, value) in step.Metrics ?? new Dictionary<string, double>()) Number(w, name, value);
         });
     }
 

@@ -8,4 +8,8 @@ namespace SharpTransformer.Training;
 /// <param name="Tokens">Tokens trained on since the run started (0 when the batches' lengths are unknown).</param>
 /// <param name="TokensPerSecond">Tokens over the run's wall time so far.</param>
 /// <param name="Elapsed">Wall time since the run started.</param>
-public sealed record StepRecord(int Step, double Epoch, float Loss, float LearningRate, long Tokens, double TokensPerSecond, TimeSpan Elapsed);
+public sealed record StepRecord(int Step, double Epoch, float Loss, float LearningRate, long Tokens, double TokensPerSecond, TimeSpan Elapsed)
+{
+    /// <summary>Further training metrics of the step reported through <see cref="Trainer.Report"/> (mean over its micro-batches), or null.</summary>
+    public IReadOnlyDictionary<string, double>? Metrics { get; init; }
+}

@@ -56,6 +56,18 @@ public sealed class Trainer
     /// <summary>The callbacks, called in this order.</summary>
     public List<ITrainerCallback> Callbacks { get; } = new();
 
+    /// <summary>
+    /// Reports a training metric of the current micro-batch from inside the loss function (as Lightning's <c>self.log</c>):
+    /// the step's <see cref="StepRecord.Metrics"/> (and so <see cref="MetricsLog"/>) get its mean over the step's micro-batches.
+    /// </summary>
+    public void Report(string name, double value)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        _reported[name] = _reported.TryGetValue(name, out var r) ? (r.Sum + value, r.Count + 1) : (value, 1);
+    }
+
+    private readonly Dictionary<string, (double Sum, int Count)> _reported = new();
+
     /// <summary>Optimizer steps done (set it to resume a sampled run from a checkpoint).</summary>
     public int Step
     {
@@ -169,6 +181,7 @@ public sealed class Trainer
             float lr = o.LearningRateAt(Step, totalSteps, state.TimeFraction);
             Optimizer.LearningRate = lr;
             Optimizer.ZeroGrad();
+            _reported.Clear();
             float lossSum = 0f;
             foreach (var next in micro)
             {
@@ -187,7 +200,10 @@ public sealed class Trainer
             lastLoss = lossSum / micro.Count;
             state.Epoch = source.EpochAt(Step);
             var elapsed = clock.Elapsed;
-            var step = new StepRecord(Step, state.Epoch, lastLoss, lr, tokens, tokens / Math.Max(1e-9, elapsed.TotalSeconds), elapsed);
+            var step = new StepRecord(Step, state.Epoch, lastLoss, lr, tokens, tokens / Math.Max(1e-9, elapsed.TotalSeconds), elapsed)
+            {
+                Metrics = _reported.Count == 0 ? null : _reported.ToDictionary(kv => kv.Key, kv => kv.Value.Sum / kv.Value.Count),
+            };
             foreach (var cb in callbacks) cb.OnStepEnd(state, step);
             if ((o.EvalEvery > 0 && Step % o.EvalEvery == 0) || source.EpochEnded || Step == totalSteps) Evaluate();
         }

@@ -5,6 +5,7 @@ using SharpTransformer.IO;
 using SharpTransformer.IO.HuggingFace;
 using SharpTransformer.Models.Bert;
 using SharpTransformer.Nn;
+using SharpTransformer.Nn.MoE;
 using SharpTransformer.Tensors;
 
 namespace SharpTransformer.Tests.Fixtures;
@@ -69,6 +70,7 @@ internal static class FixtureChecks
 
         var logits = model.Forward(input);
         Compare(label, "logits", expected.ReadFloats("logits"), logits.ToArray(), expected.ShapeOf("logits"), tolerance, log: log);
+        if (model is IMixtureOfExpertsModel moe) Routing(label, dir, moe, expected, tolerance, log);
 
         if (expected.Names.Contains("labels"))
         {
@@ -108,6 +110,22 @@ internal static class FixtureChecks
             SameTokens(label, "greedy tokens with the KV cache", want, gen.Generate(prompt, opts));
             SameTokens(label, "greedy tokens without the KV cache", want, gen.Generate(prompt, opts with { UseCache = false }));
         }
+    }
+
+    // Mixture-of-experts fixtures: the tokens per expert of each MoE layer (expected.json) and the load-balancing loss.
+    private static void Routing(string label, string dir, IMixtureOfExpertsModel moe, SafeTensorsFile expected, FixtureTolerance tolerance, Action<string>? log)
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "expected.json")));
+        if (json.RootElement.TryGetProperty("router_expert_counts", out var counts))
+        {
+            var want = counts.EnumerateArray().Select(l => l.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToList();
+            Assert.True(want.Count == moe.MoeLayers.Count, $"{label}: {moe.MoeLayers.Count} MoE layers, expected.json counts {want.Count}");
+            for (int i = 0; i < want.Count; i++)
+                Assert.True(want[i].SequenceEqual(moe.MoeLayers[i].LastRouting!.TokenCounts),
+                    $"{label}: MoE layer {i} routes [{string.Join(", ", moe.MoeLayers[i].LastRouting!.TokenCounts)}] tokens per expert, PyTorch [{string.Join(", ", want[i])}]");
+        }
+        if (expected.Names.Contains("router_aux_loss"))
+            Compare(label, "router_aux_loss", expected.ReadFloats("router_aux_loss"), [MoeLosses.LoadBalancing(moe.MoeLayers)!.Item()], [1], tolerance, log: log);
     }
 
     /// <summary>

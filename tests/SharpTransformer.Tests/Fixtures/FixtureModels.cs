@@ -3,6 +3,7 @@ using SharpTransformer.IO.HuggingFace;
 using SharpTransformer.Models.Bert;
 using SharpTransformer.Models.Gpt2;
 using SharpTransformer.Models.Llama;
+using SharpTransformer.Models.Mixtral;
 
 namespace SharpTransformer.Tests.Fixtures;
 
@@ -10,7 +11,7 @@ namespace SharpTransformer.Tests.Fixtures;
 internal static class FixtureModels
 {
     /// <summary>The decoder families the fixture tests build.</summary>
-    public static readonly string[] DecoderTypes = ["gpt2", "llama"];
+    public static readonly string[] DecoderTypes = ["gpt2", "llama", "qwen2", "mistral", "mixtral", "deepseek_v2", "deepseek_v3"];
 
     /// <summary>True when the fixture tests can build a model of this <c>model_type</c> (a decoder here, an encoder of <see cref="EncoderModels"/> or an encoder-decoder).</summary>
     public static bool Supports(string modelType) =>
@@ -32,9 +33,21 @@ internal static class FixtureModels
                     m.LoadHuggingFace(weights, weights.Path);
                     return new(m, m.HfBindings(), TiedHead: true, "wte.weight");
                 }
-            case "llama":
+            case "llama" or "qwen2" or "mistral":
                 {
                     var m = new Llama(LlamaConfig.FromHuggingFace(cfg));
+                    m.LoadHuggingFace(weights, weights.Path);
+                    return new(m, m.HfBindings(), TiedHead: m.LmHead is null, "model.embed_tokens.weight");
+                }
+            case "mixtral":
+                {
+                    var m = new Mixtral(MixtralConfig.FromHuggingFace(cfg));
+                    m.LoadHuggingFace(weights, weights.Path);
+                    return new(m, m.HfBindings(), TiedHead: m.LmHead is null, "model.embed_tokens.weight");
+                }
+            case "deepseek_v2" or "deepseek_v3":
+                {
+                    var m = new SharpTransformer.Models.DeepSeek.DeepSeekV2(SharpTransformer.Models.DeepSeek.DeepSeekV2Config.FromHuggingFace(cfg));
                     m.LoadHuggingFace(weights, weights.Path);
                     return new(m, m.HfBindings(), TiedHead: m.LmHead is null, "model.embed_tokens.weight");
                 }

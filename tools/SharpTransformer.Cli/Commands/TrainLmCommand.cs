@@ -81,6 +81,10 @@ internal static class TrainLmCommand
         });
         trainer.Callbacks.Add(new CheckpointCallback(outDir, kind, configJson, snapshot));
         trainer.Callbacks.Add(new MetricsLog(outDir));
+        // Mixture of experts: tokens per expert into metrics.jsonl and, as the busiest expert's share of its layer, the progress line.
+        string load = "";
+        if (model is Nn.MoE.IMixtureOfExpertsModel moe)
+            trainer.Callbacks.Add(new ExpertLoadCallback(moe, outDir, report: (_, c) => load = $" top expert {c.Max(l => l.Max() / (double)Math.Max(1, l.Sum())):P0}"));
         Console.WriteLine($"{input}: {ids.Length:N0} tokens (vocabulary {tok.VocabSize}); {kind} with {model.ParameterCount():N0} parameters; {steps} steps"
             + (backend.IsCpu ? "" : $" on {backend.Description}"));
         TrainerResult result = null!;
@@ -92,7 +96,7 @@ internal static class TrainLmCommand
                 trainer.Callbacks.Add(new ProgressCallback(new SyncProgress<TrainingProgress>(p =>
                 {
                     task.Value = p.Step;
-                    task.Description = p.Metric is { } v ? $"step {p.Step} loss {p.Loss:F3} val {v:F3} ppl {Math.Exp(v):F1}" : $"step {p.Step} loss {p.Loss:F3}";
+                    task.Description = (p.Metric is { } v ? $"step {p.Step} loss {p.Loss:F3} val {v:F3} ppl {Math.Exp(v):F1}" : $"step {p.Step} loss {p.Loss:F3}") + load;
                 })));
                 result = trainer.Train(train, val, evalBatches: 20, cancellation: cancellation);
             });

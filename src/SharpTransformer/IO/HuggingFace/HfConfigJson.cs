@@ -102,6 +102,17 @@ public sealed class HfConfigJson
         return r;
     }
 
+    /// <summary>
+    /// A nested object (e.g. <c>rope_scaling</c>) read the same way, its messages naming "file key", or null when the key is absent
+    /// or null.
+    /// </summary>
+    public HfConfigJson? Section(string key)
+    {
+        if (!_root.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        if (v.ValueKind != JsonValueKind.Object) throw Bad(key, "an object", v);
+        return new HfConfigJson(v.GetRawText(), $"{FileName} {key}");
+    }
+
     private InvalidDataException Missing(string[] keys) => new($"{FileName}: missing key '{string.Join("' / '", keys)}'.");
     private InvalidDataException Bad(string key, string what, JsonElement v) => new($"{FileName}: key '{key}' should be {what}, got {v.GetRawText()}.");
 }

@@ -55,7 +55,11 @@ public sealed class SequenceClassifier : Module
     public IEnumerable<Tensor> BodyParameters() => Body.Parameters();
 
     /// <summary>Int32 ids (B, T), optional mask (B, T) with 1 on tokens, optional segment ids → logits (B, labels).</summary>
-    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null) =>
+        ForwardWithHidden(inputIds, attentionMask, tokenTypeIds).Logits;
+
+    /// <summary>As <see cref="Forward"/>, also returning the body's last hidden states (B, T, C) (for distillation).</summary>
+    public (Tensor Logits, Tensor Hidden) ForwardWithHidden(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
     {
         var (hidden, pooled) = _body(inputIds, attentionMask, tokenTypeIds);                  // (B, T, C)
         var v = Pooling switch
@@ -66,6 +70,6 @@ public sealed class SequenceClassifier : Module
             _ => pooled ?? throw new InvalidOperationException($"SequenceClassifier: pooling {Pooling} needs an encoder with a pooler ({Body.GetType().Name} has none)."),
         };                                                                                      // (B, C)
         if (ChildOrNull<Dropout>("dropout") is { } drop) v = drop.Forward(v);
-        return Classifier.Forward(v);                                                           // (B, labels)
+        return (Classifier.Forward(v), hidden);                                                 // (B, labels), (B, T, C)
     }
 }

@@ -137,9 +137,15 @@ public sealed class TextClassifier
     }
 
     /// <summary>Logits (B, labels) of a batch of encoded texts (right-padded here).</summary>
-    public Tensor Logits(IReadOnlyList<int[]> batch)
+    public Tensor Logits(IReadOnlyList<int[]> batch) => _prompt is not null ? _prompt.Scores(batch) : LogitsAndHidden(batch).Logits;
+
+    /// <summary>
+    /// Logits (B, labels), the body's last hidden states (B, T, C) and the mask (B, T) (1 on tokens) of a batch of encoded texts
+    /// (for distillation); not for prompt classifiers.
+    /// </summary>
+    public (Tensor Logits, Tensor Hidden, Tensor Mask) LogitsAndHidden(IReadOnlyList<int[]> batch)
     {
-        if (_prompt is not null) return _prompt.Scores(batch);
+        if (_prompt is not null) throw new InvalidOperationException($"TextClassifier.LogitsAndHidden: a prompt classifier ({Spec.Architecture}) exposes no hidden states.");
         int b = batch.Count, longest = batch.Max(x => x.Length), pad = Tokenizer.PadId ?? 0;
         int t = Math.Max(longest, Math.Min(Spec.MaxLength, (longest + 7) / 8 * 8));   // few distinct shapes: buffers get reused
         var ids = new int[b * t];
@@ -151,6 +157,8 @@ public sealed class TextClassifier
             mask.AsSpan(i * t, batch[i].Length).Fill(1f);
         }
         var backend = Module.Parameters().First().Backend;
-        return _seq!.Forward(Tensor.FromArray(ids, b, t).To(backend), Tensor.FromArray(mask, b, t).To(backend));   // (B, labels)
+        var m = Tensor.FromArray(mask, b, t).To(backend);
+        var (logits, hidden) = _seq!.ForwardWithHidden(Tensor.FromArray(ids, b, t).To(backend), m);
+        return (logits, hidden, m);                                                   // (B, labels), (B, T, C), (B, T)
     }
 }

@@ -5,20 +5,27 @@ namespace SharpTransformer.Models.Llama;
 
 /// <summary>
 /// Llama-style decoder: token embedding, pre-norm blocks with RMSNorm, RoPE, grouped-query attention and SwiGLU,
-/// no biases, final RMSNorm, a tied or separate output head.
+/// no biases, final RMSNorm, a tied or separate output head. The same class is Hugging Face's <c>MistralForCausalLM</c>
+/// (a sliding window, <see cref="LlamaConfig.SlidingWindow"/>) and <c>Qwen2ForCausalLM</c> (biases on q/k/v added before RoPE,
+/// <see cref="LlamaConfig.QkvBias"/>, and a window on the layers from max_window_layers when use_sliding_window); RoPE may be
+/// rescaled for a longer context (<see cref="LlamaConfig.RopeScaling"/>).
 /// </summary>
 public sealed class Llama : CausalLanguageModel
 {
     /// <summary>Builds a randomly initialised model (N(0, 0.02) as Hugging Face's initializer_range).</summary>
     public Llama(LlamaConfig config, ulong seed = 1337)
     {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
         Config = config;
         var g = new Generator(seed);
         RegisterModule("embed_tokens", new Embedding(config.VocabSize, config.Hidden, g, 0.02f));
-        var opts = new BlockOptions(
-            new AttentionOptions(config.Hidden, config.Heads, config.KvHeads, Causal: true, Bias: false, RopeTheta: config.RopeTheta, FusedQkv: false),
+        var attention = new AttentionOptions(config.Hidden, config.Heads, config.KvHeads, Causal: true, Bias: config.QkvBias, RopeTheta: config.RopeTheta,
+            FusedQkv: false, HeadDim: config.HeadDim, RopeScaling: config.RopeScaling, OutputBias: config.OutputBias);
+        var opts = new BlockOptions(attention,
             config.Intermediate, FeedForwardKind.SwiGlu, NormKind.RmsNorm, config.RmsNormEps, MlpBias: false, Names: BlockNames.Llama);
-        RegisterModule("layers", new ModuleList<TransformerBlock>(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(opts, g))));
+        RegisterModule("layers", new ModuleList<TransformerBlock>(Enumerable.Range(0, config.Layers)
+            .Select(i => new TransformerBlock(opts with { Attention = attention with { Window = config.WindowOf(i) } }, g))));
         RegisterModule("norm", new RmsNorm(config.Hidden, config.RmsNormEps));
         if (!config.TieEmbeddings) RegisterModule<ILinear>("lm_head", new Linear(config.Hidden, config.VocabSize, bias: false, g));
         using var _ = TensorScope.Suspend();
@@ -49,7 +56,9 @@ public sealed class Llama : CausalLanguageModel
     public override int ContextLength => Config.ContextLength;
 
     /// <inheritdoc/>
-    public override IKvCache[] CreateCaches() => Enumerable.Range(0, Config.Layers).Select(IKvCache (_) => new KvCache(Config.ContextLength)).ToArray();
+    /// <remarks>Layers with a sliding window get a <see cref="SlidingWindowKvCache"/> that keeps only the window.</remarks>
+    public override IKvCache[] CreateCaches() => Enumerable.Range(0, Config.Layers)
+        .Select(i => Config.WindowOf(i) is { } w ? new SlidingWindowKvCache(w) : (IKvCache)new KvCache(Config.ContextLength)).ToArray();
 
     /// <inheritdoc/>
     public override Tensor Head(Tensor hidden) =>
@@ -84,10 +93,10 @@ public sealed class Llama : CausalLanguageModel
             var b = Layers[i];
             string p = $"model.layers.{i}.";
             r.Add(new(p + "input_layernorm.weight", NormWeight(p + "input_layernorm", b.Norm1)));
-            r.Add(Dense(p + "self_attn.q_proj", b.Attention.Query!));
-            r.Add(Dense(p + "self_attn.k_proj", b.Attention.Key!));
-            r.Add(Dense(p + "self_attn.v_proj", b.Attention.Value!));
-            r.Add(Dense(p + "self_attn.o_proj", b.Attention.Output));
+            AddDense(r, p + "self_attn.q_proj", b.Attention.Query!);
+            AddDense(r, p + "self_attn.k_proj", b.Attention.Key!);
+            AddDense(r, p + "self_attn.v_proj", b.Attention.Value!);
+            AddDense(r, p + "self_attn.o_proj", b.Attention.Output);
             r.Add(new(p + "post_attention_layernorm.weight", NormWeight(p + "post_attention_layernorm", b.Norm2)));
             r.Add(Dense(p + "mlp.gate_proj", b.Mlp.Gate!));
             r.Add(Dense(p + "mlp.up_proj", b.Mlp.Up));
@@ -96,6 +105,13 @@ public sealed class Llama : CausalLanguageModel
         r.Add(new("model.norm.weight", NormWeight("model.norm", Norm)));
         if (LmHead is { } head) r.Add(Dense("lm_head", head));
         return r;
+    }
+
+    // The weight and, when the layer has one (Qwen2's q/k/v, Llama's attention_bias), the bias.
+    private static void AddDense(List<IO.HuggingFace.HfBinding> r, string name, ILinear l)
+    {
+        r.Add(Dense(name, l));
+        if (l.Bias is { } bias) r.Add(new(name + ".bias", bias));
     }
 
     private static IO.HuggingFace.HfBinding Dense(string name, ILinear l) => new(name + ".weight", l.RequireWeight("Llama.HfBindings " + name));
