@@ -12,7 +12,7 @@ namespace SharpTransformer.Generation;
 /// target. Tokens are picked by <see cref="TokenSampler"/> (repetition penalty over the target so far). Generation stops after
 /// a stop token: <see cref="GenerationOptions.StopTokens"/>, or the model's end-of-sequence id when none are given.
 /// </summary>
-public sealed class Seq2SeqGenerator
+public sealed partial class Seq2SeqGenerator
 {
     private readonly Seq2SeqLanguageModel _model;
 

@@ -7,7 +7,7 @@ using SharpTransformer.Tensors;
 namespace SharpTransformer.Generation;
 
 /// <summary>Autoregressive decoding for a causal language model, with or without a KV cache, single or batched.</summary>
-public sealed class TextGenerator
+public sealed partial class TextGenerator
 {
     private readonly CausalLanguageModel _model;
 

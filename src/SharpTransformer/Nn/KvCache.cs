@@ -81,9 +81,21 @@ public sealed class KvCache : IKvCache
     {
         if (_k is null) { if (Length == 0) return; throw new InvalidOperationException("KvCache.ReorderBatch: the cache holds no tensors."); }
         KvCacheChecks.Rows("KvCache", rows, _k.Size(0));
+        if (Length == 0) { if (rows.Length != _k.Size(0)) (_k, _v) = (null, null); return; }
         using var _ = TensorScope.Suspend();
         var index = Tensor.FromArray(rows.ToArray()).To(_k.Backend);
-        _k = _k.IndexSelect(0, index).Contiguous();   // (B', Hkv, allocated, Dk)
-        _v = _v!.IndexSelect(0, index).Contiguous();
+        // Only the stored positions move: in place when the batch keeps its size, else into new buffers of B' rows.
+        _k = Reordered(_k, index, rows.Length);   // (B', Hkv, allocated, Dk)
+        _v = Reordered(_v!, index, rows.Length);
+    }
+
+    private Tensor Reordered(Tensor buf, Tensor index, int rows)
+    {
+        var used = buf.Narrow(2, 0, Length).Detach();                                   // (B, Hkv, Length, D)
+        var moved = used.IndexSelect(0, index).Contiguous();                            // (B', Hkv, Length, D)
+        if (rows == buf.Size(0)) { used.CopyFrom(moved); return buf; }
+        var grown = Tensor.Zeros([rows, buf.Size(1), buf.Size(2), buf.Size(3)], DType.Float32, buf.Backend);
+        grown.Narrow(2, 0, Length).Detach().CopyFrom(moved);
+        return grown;
     }
 }

@@ -24,24 +24,27 @@ internal static class BenchGenerateCommand
         var tokensOption = CliOptions.Int("--tokens", "tokens to generate", 128, min: 1);
         var threadsOption = CliOptions.Threads();
         var promptOption = CliOptions.Int("--prompt", "prompt tokens", 8, min: 1);
+        var beamsOption = CliOptions.Int("--beams", "also run beam search of this width alternated with greedy; print cost per token per beam (0 = off, cpu)", 0, min: 0);
         var archOption = CliOptions.Choice("--arch", "gpt2 (sized by --model) or a small Llama-style model", "gpt2", "gpt2", "llama", "qwen2", "mistral");
         var ropeOption = CliOptions.Choice("--rope-scaling", "RoPE scaling of the Llama-style model (trained context = context / --rope-factor)", "none", RopeScalingChoice.Names);
         var ropeFactorOption = CliOptions.Float("--rope-factor", "factor of --rope-scaling", 4f, 1f, 1e6f);
         var windowOption = CliOptions.OptionalInt("--sliding-window", "sliding-window attention (mistral, qwen2)", min: 1);
         var memoryOption = CliOptions.Int("--memory-every", "print memory every this many tokens (0 = --tokens / 8)", 0, min: 0);
         var versusOption = CliOptions.Choice("--versus", "decode alternately against a Llama (GQA) of the same parameter count; prints both medians and the ratio", null, "llama");
-        var roundsOption = CliOptions.Int("--rounds", "alternated rounds with --versus", 5, min: 1);
+        var roundsOption = CliOptions.Int("--rounds", "alternated rounds with --versus or --beams", 5, min: 1);
         var backendOptions = new BenchBackendOptions();
         var shapeOptions = new BenchShapeOptions();
         var command = new Command("generate", "KV-cached greedy decoding with random GPT-2 weights; prints tokens/s last")
         {
             modelOption, tokensOption, threadsOption, promptOption, archOption, ropeOption, ropeFactorOption, windowOption, memoryOption,
-            versusOption, roundsOption,
+            versusOption, roundsOption, beamsOption,
         };
         backendOptions.AddTo(command);
         shapeOptions.AddTo(command);
         SharptCli.SetAction(command, (r, _) =>
         {
+            if (r.GetValue(beamsOption) is > 0 and var beams)
+                return BenchGenerateBeams.Run(r.GetValue(modelOption)!, r.GetValue(tokensOption), r.GetValue(threadsOption), r.GetValue(promptOption), beams, r.GetValue(roundsOption));
             using var backend = backendOptions.Create(r);
             int tokens = r.GetValue(tokensOption), prompt = r.GetValue(promptOption);
             string arch = r.GetValue(archOption)!, model = r.GetValue(modelOption)!;
