@@ -33,6 +33,12 @@ public sealed class SentencePieceTokenizer : Tokenizer
     /// <exception cref="VocabularyFormatException">The model has no unknown piece, repeats a piece, or a byte piece is missing under byte fallback.</exception>
     /// <exception cref="NotSupportedException">The model is of type WORD or CHAR, or puts whitespace as a suffix.</exception>
     public SentencePieceTokenizer(SentencePieceModel model, string source = "the SentencePiece model", SpecialTokens? special = null, bool appendEos = false)
+        : this(model, source, special, appendEos, null, null)
+    {
+    }
+
+    /// <summary>Creates the tokenizer with a given template and added tokens (Hugging Face tokenizer.json).</summary>
+    internal SentencePieceTokenizer(SentencePieceModel model, string source, SpecialTokens? special, bool appendEos, TokenTemplate? template, IEnumerable<AddedToken>? extraAdded)
     {
         ArgumentNullException.ThrowIfNull(model);
         Model = model;
@@ -94,7 +100,8 @@ public sealed class SentencePieceTokenizer : Tokenizer
         var added = new List<AddedToken>();
         for (int id = 0; id < _pieces.Length; id++)
             if (_pieces[id].Type == SentencePieceType.Control) added.Add(new AddedToken(_pieces[id].Piece, id, Special: true));
-        TokenTemplate template = TokenTemplate.Plain;
+        if (extraAdded is not null) added.AddRange(extraAdded.Where(a => !added.Any(b => b.Content == a.Content)));
+        template ??= TokenTemplate.Plain;
         if (appendEos)
         {
             int eos = special.Eos is { } e && _allToId.TryGetValue(e, out int ei) ? ei

@@ -243,4 +243,74 @@ public class SentencePieceTests(ITestOutputHelper output)
         }
         Assert.Equal([4, 3], tok.Encode("ab"));   // Viterbi: ▁a|b (-3.2) beats ▁|a|b (-3.7), ▁|ab (-3.4), ▁ab (-4.0)
     }
+
+    [Fact]
+    public void Tokenizer_json_with_a_Unigram_model_encodes_as_the_spm_model()
+    {
+        // The tokenizer.json that transformers' converter writes for a SentencePiece Unigram model (T5's layout).
+        var model = SentencePieceModel.Load(Path.Combine(SpmFixtures, "unigram.model"));
+        var json = new System.Text.Json.Nodes.JsonObject
+        {
+            ["version"] = "1.0",
+            ["added_tokens"] = new System.Text.Json.Nodes.JsonArray(
+                new System.Text.Json.Nodes.JsonObject { ["id"] = 2, ["content"] = "</s>", ["special"] = true }),
+            ["normalizer"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["type"] = "Sequence",
+                ["normalizers"] = new System.Text.Json.Nodes.JsonArray(
+                    new System.Text.Json.Nodes.JsonObject { ["type"] = "Precompiled", ["precompiled_charsmap"] = Convert.ToBase64String(model.Normalizer.PrecompiledCharsMap) },
+                    new System.Text.Json.Nodes.JsonObject { ["type"] = "Replace", ["pattern"] = new System.Text.Json.Nodes.JsonObject { ["Regex"] = " {2,}" }, ["content"] = " " }),
+            },
+            ["pre_tokenizer"] = new System.Text.Json.Nodes.JsonObject { ["type"] = "Metaspace", ["replacement"] = "\u2581", ["prepend_scheme"] = "always", ["split"] = true },
+            ["post_processor"] = null,
+            ["decoder"] = new System.Text.Json.Nodes.JsonObject { ["type"] = "Metaspace", ["replacement"] = "\u2581", ["prepend_scheme"] = "always", ["split"] = true },
+            ["model"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["type"] = "Unigram",
+                ["unk_id"] = 0,
+                ["vocab"] = new System.Text.Json.Nodes.JsonArray(model.Pieces.Select(p => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonArray(p.Piece, p.Score)).ToArray()),
+                ["byte_fallback"] = false,
+            },
+        };
+        string dir = Path.Combine(Path.GetTempPath(), "sharpt-unigram-json-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "tokenizer.json"), json.ToJsonString());
+            var tok = AutoTokenizer.FromPretrained(dir);
+            Assert.IsType<SentencePieceTokenizer>(tok);
+            var lines = HeldOut();
+            var expected = File.ReadAllLines(Path.Combine(SpmFixtures, "unigram.ids"));
+            for (int i = 0; i < lines.Length; i++) Assert.Equal(expected[i], string.Join(' ', tok.Encode(lines[i])));
+            Assert.Equal(2, tok.Encode("a </s>", new EncodeOptions { AllowSpecialTokensInText = true }).Ids[^1]);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Theory]
+    [InlineData("unigram")]
+    [InlineData("spm-bpe")]
+    public void Cli_train_tokenizer_writes_a_loadable_spiece_model(string kind)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "sharpt-spm-cli-" + Guid.NewGuid().ToString("N"));
+        string input = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllLines(input, TrainLines(400));
+            Assert.Equal(0, SharpTransformer.Tests.Cli.SharptInProcess.Run("train-tokenizer", "--kind", kind, "--vocab-size", "150", "--input", input, "--out", dir));
+            var tok = AutoTokenizer.FromPretrained(dir);
+            var sp = Assert.IsType<SentencePieceTokenizer>(tok);
+            Assert.Equal(150, sp.VocabSize);
+            Assert.Equal(kind == "unigram" ? SentencePieceModelType.Unigram : SentencePieceModelType.Bpe, sp.Model.ModelType);
+            Assert.Equal("First Citizen: speak.", sp.Decode(sp.Encode("First Citizen:  speak.")));
+        }
+        finally
+        {
+            File.Delete(input);
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
 }
