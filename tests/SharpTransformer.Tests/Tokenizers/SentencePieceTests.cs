@@ -334,4 +334,19 @@ public class SentencePieceTests(ITestOutputHelper output)
         }
         finally { File.Delete(path); }
     }
+
+    [Theory]
+    [InlineData("unigram")]
+    [InlineData("unigram-bytes")]
+    [InlineData("bpe")]
+    [InlineData("bpe-bytes")]
+    public void Decode_equals_spm_decode(string name)
+    {
+        var tok = SentencePieceTokenizer.FromFile(Path.Combine(SpmFixtures, name + ".model"));
+        var ids = File.ReadAllLines(Path.Combine(SpmFixtures, name + ".ids"));
+        var expected = File.ReadAllLines(Path.Combine(SpmFixtures, name + ".decoded"));
+        Assert.Equal(ids.Length, expected.Length);
+        for (int i = 0; i < ids.Length; i++)
+            Assert.Equal(expected[i], tok.Decode(ids[i].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray(), skipSpecialTokens: true));
+    }
 }

@@ -2,7 +2,7 @@
 # Makes the SentencePiece oracle fixture: small models trained by Debian's spm_train (sentencepiece 0.1.97,
 # `apt-get install sentencepiece python3-sentencepiece`) on a slice of ../shared/data/tinyshakespeare, and the ids
 # spm_encode gives for held-out lines (Shakespeare lines the trainer did not see, DialogSum dialogue lines and a few
-# hand-written lines with NFKC-relevant, unknown and multi-byte characters). Run from this folder.
+# hand-written lines with NFKC-relevant, unknown and multi-byte characters), and what spm_decode makes of those ids. Run from this folder.
 set -euo pipefail
 shared=../../../../../../shared/data
 sed -n '1,4000p' $shared/tinyshakespeare/input.txt > /tmp/spm-train.txt
@@ -26,4 +26,5 @@ spm_train $common --model_prefix=bpe-bytes --model_type=bpe --byte_fallback=true
 rm -f ./*.vocab
 for m in unigram unigram-bytes bpe bpe-bytes; do
   spm_encode --model=$m.model --output_format=id < heldout.txt > $m.ids
+  spm_decode --model=$m.model --input_format=id < $m.ids > $m.decoded
 done
