@@ -51,7 +51,7 @@ public sealed class SentencePieceTokenizer : Tokenizer
         _allToId = new Dictionary<string, int>(StringComparer.Ordinal);
         _unkId = -1;
         _minScore = float.MaxValue;
-        _maxScore = float.MinValue;
+        _maxScore = 1.17549435E-38f;   // FLT_MIN, as spm: with log-probability scores the user-defined bonus below is then about -0.1 per piece
         Array.Fill(_byteIds, -1);
         var userDefined = new List<string>();
         for (int id = 0; id < _pieces.Length; id++)
@@ -82,7 +82,7 @@ public sealed class SentencePieceTokenizer : Tokenizer
             }
         }
         if (_unkId < 0) throw new VocabularyFormatException(source, null, "pieces", "the model has no UNKNOWN piece.");
-        if (_minScore > _maxScore) _minScore = _maxScore = 0;
+        if (_minScore == float.MaxValue) _minScore = 0;
         if (model.ByteFallback)
             for (int b = 0; b < 256; b++)
                 if (_byteIds[b] < 0) throw new VocabularyFormatException(source, null, $"<0x{b:X2}>", "byte_fallback is set but the byte piece is missing.");

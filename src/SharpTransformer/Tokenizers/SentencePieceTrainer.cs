@@ -18,7 +18,8 @@ namespace SharpTransformer.Tokenizers;
 /// Pieces never hold <c>▁</c> after their first character, and do not mix digits with other characters (spm's
 /// <c>split_by_whitespace</c>, <c>split_by_number</c>); spm's <c>split_by_unicode_script</c> is approximated by not mixing
 /// letters with punctuation or symbols. Meta pieces are <c>&lt;unk&gt;</c> (0), <c>&lt;s&gt;</c> (1), <c>&lt;/s&gt;</c>
-/// (2), then user-defined symbols, then the byte pieces under byte fallback.
+/// (2), then user-defined symbols (cut out of the words before counting, so no learned piece holds one), then the byte
+/// pieces under byte fallback.
 /// </summary>
 public static class SentencePieceTrainer
 {
@@ -43,10 +44,26 @@ public static class SentencePieceTrainer
             {
                 if (i == n.Length || n[i] == SentencePieceNormalizer.Space)
                 {
-                    if (i > s) words[n[s..i]] = words.GetValueOrDefault(n[s..i]) + 1;
+                    if (i > s) AddWord(n[s..i]);
                     s = i;
                 }
             }
+        }
+
+        // A word is cut around user-defined symbols, which are whole pieces and so never part of a learned one.
+        void AddWord(string w)
+        {
+            var ud = options.UserDefinedSymbols.Where(u => u.Length > 0).OrderByDescending(u => u.Length).ToArray();
+            int from = 0;
+            for (int i = 0; i < w.Length; i++)
+            {
+                string? hit = ud.FirstOrDefault(u => string.CompareOrdinal(w, i, u, 0, u.Length) == 0 && i + u.Length <= w.Length);
+                if (hit is null) continue;
+                if (i > from) words[w[from..i]] = words.GetValueOrDefault(w[from..i]) + 1;
+                from = i + hit.Length;
+                i = from - 1;
+            }
+            if (w.Length > from) words[w[from..]] = words.GetValueOrDefault(w[from..]) + 1;
         }
 
         // Required characters by coverage.

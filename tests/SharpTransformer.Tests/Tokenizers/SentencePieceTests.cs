@@ -349,4 +349,28 @@ public class SentencePieceTests(ITestOutputHelper output)
         for (int i = 0; i < ids.Length; i++)
             Assert.Equal(expected[i], tok.Decode(ids[i].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray(), skipSpecialTokens: true));
     }
+
+    [Theory]
+    [InlineData(SentencePieceModelType.Unigram)]
+    [InlineData(SentencePieceModelType.Bpe)]
+    public void User_defined_pieces_are_always_whole_pieces_as_in_spm(SentencePieceModelType type)
+    {
+        var tok = SentencePieceTrainer.Train(TrainLines(300), new SentencePieceTrainerOptions(150) { ModelType = type, UserDefinedSymbols = ["<sep>", "itiz"] });
+        int sep = tok.TokenToId("<sep>")!.Value, itiz = tok.TokenToId("itiz")!.Value;
+        Assert.Equal([3, 4], new[] { sep, itiz });
+        string[] lines = ["First Citizen:<sep>Second Citizen", "a<sep>b<sep><sep>c", "citizens Citizens"];
+        output.WriteLine(string.Join(' ', tok.EncodeToPieces(lines[0])));
+        Assert.Equal(2, tok.Encode(lines[0]).Count(i => i == itiz));
+        Assert.Equal(3, tok.Encode(lines[1]).Count(i => i == sep));
+        Assert.Equal("a<sep>b<sep><sep>c", tok.Decode(tok.Encode(lines[1])));
+        string path = Path.Combine(Path.GetTempPath(), "sharpt-spm-user-" + Guid.NewGuid().ToString("N") + ".model");
+        try
+        {
+            tok.Model.Save(path);
+            var theirs = PythonSpmIds(path, lines);
+            if (theirs is null) return;
+            for (int i = 0; i < lines.Length; i++) Assert.Equal(theirs[i], string.Join(' ', tok.Encode(lines[i])));
+        }
+        finally { File.Delete(path); }
+    }
 }
