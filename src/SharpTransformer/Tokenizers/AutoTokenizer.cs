@@ -4,8 +4,8 @@ namespace SharpTransformer.Tokenizers;
 
 /// <summary>
 /// Loads the tokenizer of a Hugging Face model folder, like <c>AutoTokenizer.from_pretrained</c>: <c>tokenizer.json</c> when
-/// present (byte-level BPE or WordPiece), else <c>vocab.json</c> + <c>merges.txt</c> (byte-level BPE: GPT-2, RoBERTa), else
-/// <c>vocab.txt</c> (WordPiece: BERT, DistilBERT). <c>tokenizer_config.json</c>, when present, gives the special tokens
+/// present (byte-level BPE, WordPiece or Unigram), else <c>vocab.json</c> + <c>merges.txt</c> (byte-level BPE: GPT-2, RoBERTa), else
+/// <c>vocab.txt</c> (WordPiece: BERT, DistilBERT), else <c>spiece.model</c> or <c>tokenizer.model</c> (SentencePiece; T5 appends <c>&lt;/s&gt;</c>). <c>tokenizer_config.json</c>, when present, gives the special tokens
 /// (<c>bos_token</c>, <c>eos_token</c>, <c>unk_token</c>, <c>sep_token</c>, <c>pad_token</c>, <c>cls_token</c>, <c>mask_token</c>),
 /// lower-casing for WordPiece (<c>do_lower_case</c>, default true as in <c>BertTokenizer</c>; <c>strip_accents</c>,
 /// <c>tokenize_chinese_chars</c>), <see cref="Tokenizer.ModelMaxLength"/> (<c>model_max_length</c>) and
@@ -19,7 +19,7 @@ public static class AutoTokenizer
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">The folder has none of the known files; the message names the folder and the files looked for.</exception>
     /// <exception cref="VocabularyFormatException">A file is corrupt; the message names the file and the line or key.</exception>
-    /// <exception cref="NotSupportedException">The files use a component this library does not implement (for example a SentencePiece model).</exception>
+    /// <exception cref="NotSupportedException">The files use a component this library does not implement (for example a SentencePiece WORD model).</exception>
     public static Tokenizer FromPretrained(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
@@ -54,11 +54,11 @@ public static class AutoTokenizer
                 HandleChineseChars: config.Bool("tokenize_chinese_chars") ?? true);
             tok = WordPieceTokenizer.FromVocabFile(P("vocab.txt"), norm, Merge(SpecialTokens.Bert, special));
         }
+        else if (File.Exists(P("spiece.model")) || File.Exists(P("tokenizer.model")))   // SentencePiece (T5: spiece.model; Llama, ALBERT: tokenizer.model)
+            tok = SentencePieceTokenizer.FromFile(File.Exists(P("spiece.model")) ? P("spiece.model") : P("tokenizer.model"),
+                appendEos: modelType is "t5" or "mt5" or "umt5" || config.Class?.StartsWith("T5", StringComparison.Ordinal) == true);
         else
-        {
-            string extra = File.Exists(P("tokenizer.model")) ? " It has tokenizer.model (SentencePiece), which is not supported: save the tokenizer as tokenizer.json." : "";
-            throw new FileNotFoundException($"AutoTokenizer.FromPretrained: '{directory}' has none of tokenizer.json, vocab.json + merges.txt, vocab.txt.{extra}", directory);
-        }
+            throw new FileNotFoundException($"AutoTokenizer.FromPretrained: '{directory}' has none of tokenizer.json, vocab.json + merges.txt, vocab.txt, spiece.model, tokenizer.model.", directory);
         // Roles named by tokenizer_config.json replace the file's, where the vocabulary has the token.
         var roles = Merge(tok.SpecialTokens, special);
         string? Known(string? t) => t is not null && tok.TokenToId(t) is not null ? t : null;

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace SharpTransformer.Tokenizers;
 
 /// <summary>
-/// Loads Hugging Face's <c>tokenizer.json</c> with a byte-level BPE model (GPT-2, RoBERTa) or a WordPiece model (BERT):
+/// Loads Hugging Face's <c>tokenizer.json</c> with a byte-level BPE model (GPT-2, RoBERTa), a WordPiece model (BERT) or a Unigram model (T5; see <see cref="SentencePieceTokenizer"/>):
 /// the vocabulary and merges, the normalizer, the added tokens and the post-processor (special-token template).
 /// Unsupported components raise <see cref="NotSupportedException"/> naming the JSON key.
 /// </summary>
@@ -39,7 +39,8 @@ public static class HuggingFaceTokenizerJson
             {
                 "BPE" => LoadBpe(root, model, added, path, lowercase),
                 "WordPiece" => LoadWordPiece(root, model, added, path, lowercase),
-                _ => throw new NotSupportedException($"{path}: model.type '{type}' is not supported (BPE and WordPiece are)."),
+                "Unigram" => HuggingFaceUnigramJson.Load(root, model, added, path, lowercase),
+                _ => throw new NotSupportedException($"{path}: model.type '{type}' is not supported (BPE, WordPiece and Unigram are)."),
             };
         }
     }
@@ -148,7 +149,7 @@ public static class HuggingFaceTokenizerJson
         return new WordPieceTokenizer(tokens, norm, special, unk, prefix, maxChars, added, template, path);
     }
 
-    private static List<AddedToken> ReadAdded(JsonElement root, string path)
+    internal static List<AddedToken> ReadAdded(JsonElement root, string path)
     {
         var list = new List<AddedToken>();
         if (!root.TryGetProperty("added_tokens", out var arr) || arr.ValueKind == JsonValueKind.Null) return list;
@@ -180,7 +181,7 @@ public static class HuggingFaceTokenizerJson
             Unk: First("[UNK]", "<unk>", "<|endoftext|>"));
     }
 
-    private static TokenTemplate? ReadTemplate(JsonElement root, Dictionary<string, int> vocab, List<AddedToken> added, string path)
+    internal static TokenTemplate? ReadTemplate(JsonElement root, Dictionary<string, int> vocab, List<AddedToken> added, string path)
     {
         if (!root.TryGetProperty("post_processor", out var pp) || pp.ValueKind == JsonValueKind.Null) return TokenTemplate.Plain;
         string type = Str(pp, "type", path, "post_processor.type");

@@ -123,7 +123,7 @@ public sealed class CommandLineTests
     [Theory]
     [InlineData("--top-p must be in (0, 1]; got 2.", "generate", "--checkpoint", "{file}", "--top-p", "2")]
     [InlineData("--max-new-tokens must be >= 1; got 0.", "generate", "--checkpoint", "{file}", "--max-new-tokens", "0")]
-    [InlineData("--kind must be one of bpe, wordpiece; got 'sentencepiece'.", "train-tokenizer", "--kind", "sentencepiece", "--vocab-size", "100", "--input", "{file}", "--out", "x")]
+    [InlineData("--kind must be one of bpe, wordpiece, unigram, spm-bpe; got 'sentencepiece'.", "train-tokenizer", "--kind", "sentencepiece", "--vocab-size", "100", "--input", "{file}", "--out", "x")]
     [InlineData("--arch must be one of gpt2, llama, qwen2, mistral, mixtral, deepseek; got 'gpt3'.", "train-lm", "--input", "{file}", "--out", "x", "--arch", "gpt3")]
     [InlineData("--pooling must be one of cls, mean, last-token, pooler; got 'max'.", "classify", "train", "--train", "{file}", "--dev", "{file}", "--out", "x", "--pooling", "max")]
     [InlineData("--backend must be cpu, ilgpu or ilgpu:<device>; got 'cuda'.", "eval-lm", "--checkpoint", "{file}", "--input", "{file}", "--backend", "cuda")]

@@ -158,7 +158,7 @@ public class TokenizerPipelineTests
             File.WriteAllText(path, "{\n\"model\": [1,\n2,,]}");
             ex = Assert.Throws<VocabularyFormatException>(() => Tokenizer.FromFiles(path));
             Assert.Equal(3, ex.Line);
-            File.WriteAllText(path, "{\"model\": {\"type\": \"Unigram\"}}");
+            File.WriteAllText(path, "{\"model\": {\"type\": \"WordLevel\"}}");
             Assert.Throws<NotSupportedException>(() => Tokenizer.FromFiles(path));
         }
         finally { dir.Delete(true); }
