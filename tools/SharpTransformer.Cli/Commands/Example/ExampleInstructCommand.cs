@@ -29,7 +29,7 @@ internal static class ExampleInstructCommand
     public static Command Create()
     {
         var pretrain = CliOptions.Int("--pretrain-steps", "language-model steps on Tiny Shakespeare", 300, min: 0);
-        var sft = CliOptions.Int("--sft-steps", "instruction-tuning steps", 3000, min: 1);
+        var sft = CliOptions.Int("--sft-steps", "instruction-tuning steps", 8000, min: 1);
         var shortSft = CliOptions.Int("--short-sft-steps", "steps of the deliberately short instruction tuning that GRPO starts from (0: skip GRPO)", 300, min: 0);
         var dpo = CliOptions.Int("--dpo-steps", "DPO steps (0: skip DPO)", 100, min: 0);
         var grpo = CliOptions.Int("--grpo-steps", "GRPO steps (0: skip GRPO)", 40, min: 0);
