@@ -29,16 +29,16 @@ internal static class ExampleInstructCommand
     public static Command Create()
     {
         var pretrain = CliOptions.Int("--pretrain-steps", "language-model steps on Tiny Shakespeare", 300, min: 0);
-        var sft = CliOptions.Int("--sft-steps", "instruction-tuning steps", 3000, min: 1);
-        var shortSft = CliOptions.Int("--short-sft-steps", "steps of the deliberately short instruction tuning that GRPO starts from (0: skip GRPO)", 400, min: 0);
-        var dpo = CliOptions.Int("--dpo-steps", "DPO steps (0: skip DPO)", 150, min: 0);
-        var grpo = CliOptions.Int("--grpo-steps", "GRPO steps (0: skip GRPO)", 150, min: 0);
+        var sft = CliOptions.Int("--sft-steps", "instruction-tuning steps", 8000, min: 1);
+        var shortSft = CliOptions.Int("--short-sft-steps", "steps of the deliberately short instruction tuning that GRPO starts from (0: skip GRPO)", 300, min: 0);
+        var dpo = CliOptions.Int("--dpo-steps", "DPO steps (0: skip DPO)", 100, min: 0);
+        var grpo = CliOptions.Int("--grpo-steps", "GRPO steps (0: skip GRPO)", 40, min: 0);
         var arch = CliOptions.Choice("--arch", "architecture: gpt2 (learned positions) or llama (rotary positions, RMSNorm, SwiGLU)", "llama", "gpt2", "llama");
-        var layers = CliOptions.Int("--layers", "transformer blocks", 4, min: 1);
+        var layers = CliOptions.Int("--layers", "transformer blocks", 3, min: 1);
         var heads = CliOptions.Int("--heads", "attention heads", 4, min: 1);
-        var embd = CliOptions.Int("--embd", "width (a multiple of --heads)", 128, min: 1);
-        var batch = CliOptions.Int("--batch", "examples per step (pretraining: windows)", 32, min: 1);
-        var lr = CliOptions.Float("--lr", "peak learning rate of pretraining and instruction tuning", 2e-3f, 0f, minExclusive: true);
+        var embd = CliOptions.Int("--embd", "width (a multiple of --heads)", 96, min: 1);
+        var batch = CliOptions.Int("--batch", "examples per step (pretraining: 12 windows)", 16, min: 1);
+        var lr = CliOptions.Float("--lr", "peak learning rate of instruction tuning", 3e-3f, 0f, minExclusive: true);
         var dpoLr = CliOptions.Float("--dpo-lr", "DPO learning rate", 1e-4f, 0f, minExclusive: true);
         var dpoBeta = CliOptions.Float("--dpo-beta", "DPO beta", 0.1f, 0f, minExclusive: true);
         var grpoLr = CliOptions.Float("--grpo-lr", "GRPO learning rate", 2e-4f, 0f, minExclusive: true);
