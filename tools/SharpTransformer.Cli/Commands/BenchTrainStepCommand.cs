@@ -32,7 +32,7 @@ internal static class BenchTrainStepCommand
         var archOption = CliOptions.Choice("--arch", "gpt2 (sized by --model) or the small Llama-style model of bench generate", "gpt2", "gpt2", "llama", "qwen2", "mistral");
         var backendOptions = new BenchBackendOptions();
         var shapeOptions = new BenchShapeOptions();
-        var command = new Command("train-step", "GPT-2 training step (forward, backward, AdamW) with random weights; prints ms/step last")
+        var command = new Command("train-step", "training step (forward, backward, AdamW) of a GPT-2 size or of --model/--arch, random weights; prints ms/step last")
         {
             modelOption, batchOption, seqOption, stepsOption, threadsOption, warmupOption, loraRankOption, loraTargetsOption, archOption,
         };
