@@ -19,32 +19,40 @@ namespace SharpTransformer.Cli.Commands.Example;
 /// </summary>
 internal static class ExampleInstructCommand
 {
-    /// <summary>The template: a chat template whose markers are characters the vocabulary has; a response ends at a newline.</summary>
-    internal static readonly ChatPromptTemplate Template = new("plain-chat", "{role}: ", "\n", "");
+    /// <summary>The chat template with role names: <c>user: {instruction}\n\n{input}\nassistant: {response}\n</c>.</summary>
+    internal static readonly ChatPromptTemplate RoleTemplate = new("plain-chat", "{role}: ", "\n", "");
+
+    /// <summary>
+    /// The compact template (the default): <c>{instruction}\n\n{input}\n{response}\n</c>. At the character level every prompt
+    /// character costs a position, so markers the tasks do not need only make each step slower.
+    /// </summary>
+    internal static readonly ChatPromptTemplate CompactTemplate = new("compact", "", "\n", "");
 
     /// <summary>The values of the options.</summary>
     internal sealed record Settings(int PretrainSteps, int SftSteps, int ShortSftSteps, int DpoSteps, int GrpoSteps, int Layers, int Heads, int Embedding,
-        int Batch, float Lr, string Arch, float DpoLr, float DpoBeta, float GrpoLr, int GrpoGroup, int GrpoPrompts, int TrainSize, int TestSize, int Seed, int Threads, int LogEvery, int ShowErrors);
+        int Batch, float Lr, string Arch, string TemplateName, int Warmup, float DpoLr, float DpoBeta, float GrpoLr, int GrpoGroup, int GrpoPrompts, int TrainSize, int TestSize, int Seed, int Threads, int LogEvery, int ShowErrors);
 
     public static Command Create()
     {
         var pretrain = CliOptions.Int("--pretrain-steps", "language-model steps on Tiny Shakespeare", 300, min: 0);
-        var sft = CliOptions.Int("--sft-steps", "instruction-tuning steps", 8000, min: 1);
+        var sft = CliOptions.Int("--sft-steps", "instruction-tuning steps", 10000, min: 1);
         var shortSft = CliOptions.Int("--short-sft-steps", "steps of the deliberately short instruction tuning that GRPO starts from (0: skip GRPO)", 300, min: 0);
         var dpo = CliOptions.Int("--dpo-steps", "DPO steps (0: skip DPO)", 100, min: 0);
         var grpo = CliOptions.Int("--grpo-steps", "GRPO steps (0: skip GRPO)", 40, min: 0);
         var arch = CliOptions.Choice("--arch", "architecture: gpt2 (learned positions) or llama (rotary positions, RMSNorm, SwiGLU)", "llama", "gpt2", "llama");
-        var layers = CliOptions.Int("--layers", "transformer blocks", 3, min: 1);
-        var heads = CliOptions.Int("--heads", "attention heads", 4, min: 1);
-        var embd = CliOptions.Int("--embd", "width (a multiple of --heads)", 96, min: 1);
+        var layers = CliOptions.Int("--layers", "transformer blocks", 2, min: 1);
+        var heads = CliOptions.Int("--heads", "attention heads", 6, min: 1);
+        var embd = CliOptions.Int("--embd", "width (a multiple of --heads)", 192, min: 1);
         var batch = CliOptions.Int("--batch", "examples per step (pretraining: 12 windows)", 16, min: 1);
-        var lr = CliOptions.Float("--lr", "peak learning rate of instruction tuning", 3e-3f, 0f, minExclusive: true);
+        var template = CliOptions.Choice("--template", "prompt template: compact (instruction, input, response, one per line) or roles (user: / assistant: )", "compact", "compact", "roles");
+        var warmup = CliOptions.Int("--warmup", "warm-up steps of instruction tuning", 100, min: 0);
+        var lr = CliOptions.Float("--lr", "peak learning rate of instruction tuning", 1e-3f, 0f, minExclusive: true);
         var dpoLr = CliOptions.Float("--dpo-lr", "DPO learning rate", 1e-4f, 0f, minExclusive: true);
         var dpoBeta = CliOptions.Float("--dpo-beta", "DPO beta", 0.1f, 0f, minExclusive: true);
         var grpoLr = CliOptions.Float("--grpo-lr", "GRPO learning rate", 2e-4f, 0f, minExclusive: true);
         var grpoGroup = CliOptions.Int("--grpo-group", "completions per prompt", 8, min: 2);
         var grpoPrompts = CliOptions.Int("--grpo-prompts", "prompts per GRPO step", 8, min: 1);
-        var trainSize = CliOptions.Int("--train-size", "synthetic training instances", 20000, min: 10);
+        var trainSize = CliOptions.Int("--train-size", "synthetic training instances", 100000, min: 10);
         var testSize = CliOptions.Int("--test-size", "held-out instances (never trained on)", 500, min: 1);
         var seed = CliOptions.Seed(1);
         var threads = CliOptions.Threads();
@@ -52,10 +60,10 @@ internal static class ExampleInstructCommand
         var showErrors = CliOptions.Int("--show-errors", "wrong held-out responses to print after each evaluation", 0, min: 0);
         var command = new Command("instruct", "pretrain on Tiny Shakespeare, instruction-tune on synthetic tasks, then DPO and GRPO; prints held-out exact match after each stage")
         {
-            pretrain, sft, shortSft, dpo, grpo, arch, layers, heads, embd, batch, lr, dpoLr, dpoBeta, grpoLr, grpoGroup, grpoPrompts, trainSize, testSize, seed, threads, logEvery, showErrors,
+            pretrain, sft, shortSft, dpo, grpo, arch, layers, heads, embd, batch, template, warmup, lr, dpoLr, dpoBeta, grpoLr, grpoGroup, grpoPrompts, trainSize, testSize, seed, threads, logEvery, showErrors,
         };
         SharptCli.SetAction(command, (r, cancellation) => Run(new Settings(r.GetValue(pretrain), r.GetValue(sft), r.GetValue(shortSft), r.GetValue(dpo), r.GetValue(grpo),
-            r.GetValue(layers), r.GetValue(heads), r.GetValue(embd), r.GetValue(batch), r.GetValue(lr), r.GetValue(arch)!, r.GetValue(dpoLr), r.GetValue(dpoBeta), r.GetValue(grpoLr),
+            r.GetValue(layers), r.GetValue(heads), r.GetValue(embd), r.GetValue(batch), r.GetValue(lr), r.GetValue(arch)!, r.GetValue(template)!, r.GetValue(warmup), r.GetValue(dpoLr), r.GetValue(dpoBeta), r.GetValue(grpoLr),
             r.GetValue(grpoGroup), r.GetValue(grpoPrompts), r.GetValue(trainSize), r.GetValue(testSize), r.GetValue(seed), r.GetValue(threads), r.GetValue(logEvery), r.GetValue(showErrors)), cancellation));
         return command;
     }
@@ -64,6 +72,7 @@ internal static class ExampleInstructCommand
     {
         if (s.Threads > 0) CpuBackend.Default.Threads = s.Threads;
         if (s.Embedding % s.Heads != 0) throw new CliException($"--embd ({s.Embedding}) must be a multiple of --heads ({s.Heads}).");
+        var template = s.TemplateName == "roles" ? RoleTemplate : CompactTemplate;
         var total = Stopwatch.StartNew();
         var stage = Stopwatch.StartNew();
         void Done(string name)
@@ -78,14 +87,14 @@ internal static class ExampleInstructCommand
         var train = SyntheticInstructions.Generate(s.TrainSize, s.Seed * 7919 + 2, heldOut);
         var prefTrain = SyntheticInstructions.Generate(Math.Max(1000, s.TrainSize / 10), s.Seed * 7919 + 3, heldOut);
         string corpus = DemoCommand.LoadCorpus();
-        var tokenizer = CharTokenizer.FromText(corpus + SyntheticInstructions.Alphabet + Template.Format(train[0].Record) + "\n", addUnknown: false);
-        var probe = new InstructionEncoder(tokenizer, Template, int.MaxValue);
+        var tokenizer = CharTokenizer.FromText(corpus + SyntheticInstructions.Alphabet + template.Format(train[0].Record) + "\n", addUnknown: false);
+        var probe = new InstructionEncoder(tokenizer, template, int.MaxValue);
         int longest = train.Concat(test).Concat(prefTrain).Max(t => probe.Encode(t.Record)!.Length);
         int context = (longest + 15) / 16 * 16;
-        var encoder = new InstructionEncoder(tokenizer, Template, context + 1);
+        var encoder = new InstructionEncoder(tokenizer, template, context + 1);
         Console.WriteLine($"synthetic tasks: {train.Count} training, {test.Count} held-out instances (five types); character vocabulary {tokenizer.VocabSize}; "
             + $"{s.Arch} {s.Layers}x{s.Embedding}, {s.Heads} heads, context {context}; {CpuBackend.Default.Threads} thread(s)");
-        Console.WriteLine($"example: {Template.Format(train[0].Record).Replace("\n", "\\n", StringComparison.Ordinal)} (rejected: {train[0].Rejected})");
+        Console.WriteLine($"example: {template.Format(train[0].Record).Replace("\n", "\\n", StringComparison.Ordinal)} (rejected: {train[0].Rejected})");
 
         // 1. Pretraining on Tiny Shakespeare.
         CausalLanguageModel model = s.Arch == "gpt2"
@@ -163,7 +172,7 @@ internal static class ExampleInstructCommand
             Done("short sft");
             double emShort = Em("after short instruction tuning");
             Done("short sft eval");
-            var prompts = train.Select((t, i) => new GrpoPrompt(encoder.EncodePrompt(t.Record), Template.FormatPrompt(t.Record), t.Record.Output, i)).ToList();
+            var prompts = train.Select((t, i) => new GrpoPrompt(encoder.EncodePrompt(t.Record), template.FormatPrompt(t.Record), t.Record.Output, i)).ToList();
             var grpo = new GrpoTrainer(model, null, new ExactAnswerReward(), encoder.DecodeResponse,
                 new GrpoOptions { GroupSize = s.GrpoGroup, PromptsPerBatch = s.GrpoPrompts, MaxCompletionLength = maxNew, EndIds = encoder.EndIds, Beta = 0.04f },
                 Options(s.GrpoSteps, s.Batch, s.GrpoLr, s.Seed));
@@ -179,16 +188,16 @@ internal static class ExampleInstructCommand
         return 0;
     }
 
-    private static TrainerOptions Options(int steps, int batch, float lr, int seed) => new()
+    private static TrainerOptions Options(int steps, int batch, float lr, int seed, int warmup = 100) => new()
     {
-        MaxSteps = steps, Epochs = 1000, BatchSize = batch, LearningRate = lr, MinLearningRate = lr / 10, WarmupSteps = Math.Min(100, steps / 10),
+        MaxSteps = steps, Epochs = 1000, BatchSize = batch, LearningRate = lr, MinLearningRate = lr / 10, WarmupSteps = Math.Min(warmup, steps / 10),
         Decay = DecayKind.Cosine, WeightDecay = 0.1f, Beta1 = 0.9f, Beta2 = 0.99f, MaxGradNorm = 1f, Seed = (ulong)seed,
     };
 
     private static bool Sft(CausalLanguageModel model, IReadOnlyList<InstructionExample> examples, Settings s, int steps, CancellationToken cancellation)
     {
         // Lengths follow the task type here: batches grouped by length would each hold one task.
-        var trainer = new SftTrainer(model, Options(steps, s.Batch, s.Lr, s.Seed), padId: 0) { GroupByLength = false };
+        var trainer = new SftTrainer(model, Options(steps, s.Batch, s.Lr, s.Seed, s.Warmup), padId: 0) { GroupByLength = false };
         trainer.Callbacks.Add(new ConsoleStepLog("sft", s.LogEvery));
         var r = trainer.Train(examples, cancellation);
         Console.WriteLine($"instruction-tuned {r.Steps} steps: training loss {r.FinalLoss:F4}");
