@@ -9,6 +9,15 @@ namespace SharpTransformer.Generation;
 /// </summary>
 internal static class BeamSearch
 {
+    /// <summary>The checks both generators make before a beam search: the options' ranges and no repetition penalty.</summary>
+    public static void Check(GenerationOptions options, BeamSearchOptions beams)
+    {
+        options.Validate();
+        beams.Validate();
+        if (options.RepetitionPenalty != 1f)
+            throw new ArgumentException($"Beam search: RepetitionPenalty {options.RepetitionPenalty} is not supported (use NoRepeatNgramSize).", nameof(options));
+    }
+
     /// <summary>Runs the search; <paramref name="contexts"/> are the tokens before the generated ones (for n-gram blocking).</summary>
     public static BeamHypothesis[][] Run(IBeamStepper model, int batch, int maxNew, BeamSearchOptions o, IReadOnlyCollection<int> stop, int pad,
         IReadOnlyList<int>[] contexts)

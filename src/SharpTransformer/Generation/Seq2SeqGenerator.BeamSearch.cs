@@ -28,10 +28,7 @@ public sealed partial class Seq2SeqGenerator
         ArgumentNullException.ThrowIfNull(sources);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(beams);
-        options.Validate();
-        beams.Validate();
-        if (options.RepetitionPenalty != 1f)
-            throw new ArgumentException($"Beam search: RepetitionPenalty {options.RepetitionPenalty} is not supported (use NoRepeatNgramSize).", nameof(options));
+        Generation.BeamSearch.Check(options, beams);
         int b = sources.Count;
         if (b == 0) return [];
         for (int i = 0; i < b; i++)

@@ -30,10 +30,7 @@ public sealed partial class TextGenerator
         ArgumentNullException.ThrowIfNull(prompts);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(beams);
-        options.Validate();
-        beams.Validate();
-        if (options.RepetitionPenalty != 1f)
-            throw new ArgumentException($"Beam search: RepetitionPenalty {options.RepetitionPenalty} is not supported (use NoRepeatNgramSize).", nameof(options));
+        Generation.BeamSearch.Check(options, beams);
         if (prompts.Count == 0) return [];
         var rows = prompts.Select(p => PreparePrompt(p, options)).ToList();
         int plen = rows.Max(r => r.Count);

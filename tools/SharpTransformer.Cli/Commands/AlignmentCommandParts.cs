@@ -2,6 +2,7 @@ using System.CommandLine;
 using SharpTransformer.Alignment;
 using SharpTransformer.Models;
 using SharpTransformer.Tokenizers;
+using SharpTransformer.Training;
 
 namespace SharpTransformer.Cli.Commands;
 
@@ -67,5 +68,20 @@ internal static class AlignmentCommandParts
         {
             throw new CliException($"{data}: {e.Message} (--max-length, --on-empty-response skip)");
         }
+    }
+
+    /// <summary>Prints how training ended and the checkpoints left in <paramref name="outDir"/>; true when it was cancelled.</summary>
+    public static bool ReportEnd(TrainerResult result, string outDir)
+    {
+        string best = Path.Combine(outDir, "best.safetensors"), last = Path.Combine(outDir, "last.safetensors");
+        string files = $"{(File.Exists(best) ? best + ", " : "")}{last}";
+        if (result.Reason == StopReason.Cancelled)
+        {
+            Console.WriteLine($"Cancelled after {result.Steps} steps; checkpoints: {files}");
+            return true;
+        }
+        Console.WriteLine($"{result.Reason} after {result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s; training loss {result.FinalLoss:F4}");
+        Console.WriteLine($"checkpoints: {files}");
+        return false;
     }
 }

@@ -102,14 +102,7 @@ internal static class GrpoCommand
             Console.WriteLine($"held-out exact match before: {before:F4}");
         }
         var result = trainer.Train(train, eval.Count > 0 ? eval : null, cancellation);
-        string best = Path.Combine(a.Out, "best.safetensors"), last = Path.Combine(a.Out, "last.safetensors");
-        if (result.Reason == StopReason.Cancelled)
-        {
-            Console.WriteLine($"Cancelled after {result.Steps} steps; checkpoints: {(File.Exists(best) ? best + ", " : "")}{last}");
-            return SharptCli.Cancelled;
-        }
-        Console.WriteLine($"{result.Reason} after {result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s; training loss {result.FinalLoss:F4}");
-        Console.WriteLine($"checkpoints: {(File.Exists(best) ? best + ", " : "")}{last}");
+        if (AlignmentCommandParts.ReportEnd(result, a.Out)) return SharptCli.Cancelled;
         if (eval.Count == 0)
         {
             Console.WriteLine("no held-out prompts (--val-fraction 0): exact match not measured");
